@@ -1,0 +1,83 @@
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely, PostgresDialect } from "kysely";
+import { Migrator, type MigrationResultSet } from "kysely/migration";
+import pg from "pg";
+import { resolve } from "node:path";
+import { lockDataDir } from "./data-dir-lock.js";
+import { migrationProvider } from "./migrations/index.js";
+import { PGliteDialect } from "./pglite-dialect.js";
+import type { Database } from "./tables/index.js";
+import { TracedDialect } from "./traced-dialect.js";
+
+export type DatabaseKind = "embedded" | "server";
+
+export type DatabaseHandle = {
+  readonly db: Kysely<Database>;
+  readonly kind: DatabaseKind;
+  /** Where the data lives: the data directory or the server URL without credentials. */
+  readonly location: string;
+  close(): Promise<void>;
+};
+
+export type DatabaseOptions =
+  | { readonly kind: "server"; readonly url: string; readonly poolMax: number }
+  | { readonly kind: "embedded"; readonly dataDir: string; readonly purpose: string }
+  /** In-memory embedded Postgres, for tests that need no files. */
+  | { readonly kind: "memory" };
+
+const INT8_OID = 20;
+
+/** int8 arrives as a string on both drivers, like `numeric`: callers parse it with BigInt. */
+const pgliteParsers = { [INT8_OID]: (value: string) => value };
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "postgres";
+  }
+}
+
+/** Opens server Postgres (pg pool) or embedded Postgres (PGlite) behind the same Kysely API. */
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.kind === "server") {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax });
+    const dbName = new URL(options.url).pathname.slice(1) || "postgres";
+    const db = new Kysely<Database>({ dialect: new TracedDialect(new PostgresDialect({ pool }), "postgresql", dbName) });
+    return { db, kind: "server", location: redact(options.url), close: () => db.destroy() };
+  }
+  const unlock = options.kind === "embedded" ? lockDataDir(options.dataDir, options.purpose) : () => {};
+  try {
+    const dataDir = options.kind === "embedded" ? resolve(options.dataDir, "pgdata") : undefined;
+    const pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), parsers: pgliteParsers });
+    const db = new Kysely<Database>({ dialect: new TracedDialect(new PGliteDialect(pglite), "postgresql", "embedded") });
+    return {
+      db,
+      kind: "embedded",
+      location: dataDir ?? "memory",
+      close: async () => {
+        await db.destroy();
+        await pglite.close();
+        unlock();
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+/** Applies every pending migration; throws with the failing migration's name if one fails. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`migration ${failed} failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`, {
+      cause: result.error,
+    });
+  }
+  return result;
+}

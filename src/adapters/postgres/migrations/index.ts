@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from "kysely/migration";
+import * as tenantsAndCatalog from "./2026-11-22T00-00_tenants-and-catalog.js";
+
+/**
+ * Migrations are listed here rather than discovered on disk so they work the same from
+ * TypeScript sources (tests) and compiled output (the server). Names sort in apply order.
+ */
+const migrations: Record<string, Migration> = {
+  "2026-11-22T00-00_tenants-and-catalog": tenantsAndCatalog,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

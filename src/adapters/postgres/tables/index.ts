@@ -1,0 +1,23 @@
+import type { ApiKeysTable, TenantsTable } from "./tenants.js";
+import type {
+  CustomersTable,
+  MetersTable,
+  ModelCostVersionsTable,
+  ModelsTable,
+  PlanVersionsTable,
+  PlansTable,
+  SubscriptionsTable,
+} from "./catalog.js";
+
+/** Every table Tollgate owns, as Kysely sees it. */
+export interface Database {
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  meters: MetersTable;
+  models: ModelsTable;
+  model_cost_versions: ModelCostVersionsTable;
+  plans: PlansTable;
+  plan_versions: PlanVersionsTable;
+  customers: CustomersTable;
+  subscriptions: SubscriptionsTable;
+}

@@ -1,0 +1,67 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { AuthorizationService } from "../../gen/tollgate/v1/authorization_pb.js";
+import type { RatingService } from "../../gen/tollgate/v1/rating_pb.js";
+import type { WalletService } from "../../gen/tollgate/v1/wallet_pb.js";
+import { unimplemented } from "./errors.js";
+
+/*
+ * The contract is complete in proto/, but these capabilities are not in this release. Each
+ * method answers UNIMPLEMENTED naming what is missing, after authentication like any call, so
+ * clients can be written against the whole API today.
+ */
+
+const rating = "usage rating (RatingService: formula rating, ingestion and the tamper-evident event log)";
+const wallet = "prepaid wallets (WalletService: balances, credit grants and alerts)";
+const authorization = "real-time authorization (AuthorizationService: reserve, commit, extend and release)";
+
+export class RatingServicePending implements ServiceImpl<typeof RatingService> {
+  quotePrice(): never {
+    throw unimplemented(rating);
+  }
+  ingestUsage(): never {
+    throw unimplemented(rating);
+  }
+  getUsageSummary(): never {
+    throw unimplemented(rating);
+  }
+  listRatedEvents(): never {
+    throw unimplemented(rating);
+  }
+  verifyEventLog(): never {
+    throw unimplemented(rating);
+  }
+}
+
+export class WalletServicePending implements ServiceImpl<typeof WalletService> {
+  getBalance(): never {
+    throw unimplemented(wallet);
+  }
+  grantCredits(): never {
+    throw unimplemented(wallet);
+  }
+  listWalletEvents(): never {
+    throw unimplemented(wallet);
+  }
+  // eslint-disable-next-line require-yield -- refuses before producing anything
+  async *watchBalance(): AsyncGenerator<never> {
+    throw unimplemented(wallet);
+  }
+  setBalanceAlerts(): never {
+    throw unimplemented(wallet);
+  }
+}
+
+export class AuthorizationServicePending implements ServiceImpl<typeof AuthorizationService> {
+  authorize(): never {
+    throw unimplemented(authorization);
+  }
+  commit(): never {
+    throw unimplemented(authorization);
+  }
+  extend(): never {
+    throw unimplemented(authorization);
+  }
+  release(): never {
+    throw unimplemented(authorization);
+  }
+}

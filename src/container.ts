@@ -1,0 +1,129 @@
+import { Container, type ResolutionContext } from "inversify";
+import type { Logger } from "pino";
+import { ChangePlan } from "./application/catalog/change-plan.js";
+import { CreateCustomer } from "./application/catalog/create-customer.js";
+import { CreatePlan } from "./application/catalog/create-plan.js";
+import { DefineMeter } from "./application/catalog/define-meter.js";
+import { DefineModel } from "./application/catalog/define-model.js";
+import { GetCustomer } from "./application/catalog/get-customer.js";
+import { GetPlan } from "./application/catalog/get-plan.js";
+import { ListMeters } from "./application/catalog/list-meters.js";
+import { ListModels } from "./application/catalog/list-models.js";
+import { ListPlans } from "./application/catalog/list-plans.js";
+import { PublishPlanVersion } from "./application/catalog/publish-plan-version.js";
+import { SetCustomerStatus } from "./application/catalog/set-customer-status.js";
+import { UpdateCustomerLimits } from "./application/catalog/update-customer-limits.js";
+import { CatalogRepository } from "./application/ports/catalog-repository.js";
+import { Clock } from "./application/ports/clock.js";
+import { Ids } from "./application/ports/ids.js";
+import { token, type Token } from "./application/ports/token.js";
+import { SecretHasher, TenantRepository } from "./application/ports/tenant-repository.js";
+import { Authenticate } from "./application/tenants/authenticate.js";
+import { CreateTenant } from "./application/tenants/create-tenant.js";
+import { CachedCatalogRepository, type CatalogChangeFeed } from "./adapters/postgres/catalog-cache.js";
+import { PostgresCatalogRepository } from "./adapters/postgres/catalog-repository.js";
+import type { DatabaseHandle } from "./adapters/postgres/database.js";
+import { PostgresTenantRepository } from "./adapters/postgres/tenant-repository.js";
+import { CatalogServiceImpl } from "./adapters/rpc/catalog-service.js";
+import { HealthServiceImpl, HealthState } from "./adapters/rpc/health.js";
+import { AuthorizationServicePending, RatingServicePending, WalletServicePending } from "./adapters/rpc/pending-services.js";
+import type { ServedService } from "./adapters/rpc/server.js";
+import { CryptoIds } from "./adapters/system/crypto-ids.js";
+import { Sha256SecretHasher } from "./adapters/system/sha256-secret-hasher.js";
+import { SystemClock } from "./adapters/system/system-clock.js";
+import { tracedUseCase } from "./adapters/telemetry/instrument.js";
+import type { Config } from "./config.js";
+import { Health } from "./gen/grpc/health/v1/health_pb.js";
+import { AuthorizationService } from "./gen/tollgate/v1/authorization_pb.js";
+import { CatalogService } from "./gen/tollgate/v1/catalog_pb.js";
+import { RatingService } from "./gen/tollgate/v1/rating_pb.js";
+import { WalletService } from "./gen/tollgate/v1/wallet_pb.js";
+
+/** Process-level things made before the container: configuration, logs, the open database. */
+export type Infrastructure = {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: DatabaseHandle;
+  readonly catalogChanges: CatalogChangeFeed;
+};
+
+export const ConfigToken = token<Config>("Config");
+export const LoggerToken = token<Logger>("Logger");
+export const DatabaseToken = token<DatabaseHandle>("Database");
+export const CatalogChangeFeedToken = token<CatalogChangeFeed>("CatalogChangeFeed");
+export const HealthStateToken = token<HealthState>("HealthState");
+export const ServedServicesToken = token<readonly ServedService[]>("ServedServices");
+export const AuthenticateToken = token<Authenticate>("Authenticate");
+export const CreateTenantToken = token<CreateTenant>("CreateTenant");
+export const CachedCatalogToken = token<CachedCatalogRepository>("CachedCatalogRepository");
+
+/** Resolves a typed token (inversify's own signature cannot carry the type of a symbol). */
+const get = <T>(ctx: ResolutionContext, id: Token<T>): T => ctx.get<T>(id);
+
+/** Typed resolution for the entry point (main.ts), the only place that resolves. */
+export const resolve = <T>(container: Container, id: Token<T>): T => container.get<T>(id);
+
+/**
+ * The composition root: the only module that knows every adapter. Everything is a singleton
+ * built by a factory, so domain and application classes carry no container decorators.
+ */
+export function buildContainer(infra: Infrastructure): Container {
+  const c = new Container();
+  c.bind(ConfigToken).toConstantValue(infra.config);
+  c.bind(LoggerToken).toConstantValue(infra.logger);
+  c.bind(DatabaseToken).toConstantValue(infra.database);
+  c.bind(CatalogChangeFeedToken).toConstantValue(infra.catalogChanges);
+
+  c.bind(Clock).toDynamicValue(() => new SystemClock()).inSingletonScope();
+  c.bind(Ids).toDynamicValue(() => new CryptoIds()).inSingletonScope();
+  c.bind(SecretHasher).toDynamicValue(() => new Sha256SecretHasher()).inSingletonScope();
+  c.bind(TenantRepository)
+    .toDynamicValue((ctx) => new PostgresTenantRepository(get(ctx, DatabaseToken).db))
+    .inSingletonScope();
+  c.bind(CachedCatalogToken)
+    .toDynamicValue((ctx) => new CachedCatalogRepository(new PostgresCatalogRepository(get(ctx, DatabaseToken).db), get(ctx, CatalogChangeFeedToken)))
+    .inSingletonScope();
+  c.bind(CatalogRepository).toDynamicValue((ctx) => get(ctx, CachedCatalogToken)).inSingletonScope();
+
+  c.bind(AuthenticateToken)
+    .toDynamicValue((ctx) => new Authenticate(get(ctx, TenantRepository), get(ctx, SecretHasher), get(ctx, ConfigToken).apiKeyCacheMs, () => Date.now()))
+    .inSingletonScope();
+  c.bind(CreateTenantToken)
+    .toDynamicValue((ctx) => tracedUseCase("CreateTenant", new CreateTenant(get(ctx, TenantRepository), get(ctx, SecretHasher), get(ctx, Ids), get(ctx, Clock))))
+    .inSingletonScope();
+
+  c.bind(HealthStateToken)
+    .toDynamicValue(() => new HealthState([CatalogService.typeName, RatingService.typeName, WalletService.typeName, AuthorizationService.typeName]))
+    .inSingletonScope();
+
+  c.bind(ServedServicesToken)
+    .toDynamicValue((ctx) => {
+      const catalog = get(ctx, CatalogRepository);
+      const clock = get(ctx, Clock);
+      const catalogService = new CatalogServiceImpl({
+        defineMeter: tracedUseCase("DefineMeter", new DefineMeter(catalog, clock)),
+        listMeters: tracedUseCase("ListMeters", new ListMeters(catalog)),
+        defineModel: tracedUseCase("DefineModel", new DefineModel(catalog, clock)),
+        listModels: tracedUseCase("ListModels", new ListModels(catalog)),
+        createPlan: tracedUseCase("CreatePlan", new CreatePlan(catalog, clock)),
+        publishPlanVersion: tracedUseCase("PublishPlanVersion", new PublishPlanVersion(catalog, clock)),
+        getPlan: tracedUseCase("GetPlan", new GetPlan(catalog)),
+        listPlans: tracedUseCase("ListPlans", new ListPlans(catalog)),
+        createCustomer: tracedUseCase("CreateCustomer", new CreateCustomer(catalog, clock)),
+        getCustomer: tracedUseCase("GetCustomer", new GetCustomer(catalog)),
+        changePlan: tracedUseCase("ChangePlan", new ChangePlan(catalog, clock)),
+        updateCustomerLimits: tracedUseCase("UpdateCustomerLimits", new UpdateCustomerLimits(catalog, clock)),
+        setCustomerStatus: tracedUseCase("SetCustomerStatus", new SetCustomerStatus(catalog, clock)),
+      });
+      const served: ServedService[] = [
+        { service: CatalogService, impl: catalogService },
+        { service: RatingService, impl: new RatingServicePending() },
+        { service: WalletService, impl: new WalletServicePending() },
+        { service: AuthorizationService, impl: new AuthorizationServicePending() },
+        { service: Health, impl: new HealthServiceImpl(get(ctx, HealthStateToken)) },
+      ];
+      return served;
+    })
+    .inSingletonScope();
+  return c;
+}

@@ -1,0 +1,31 @@
+/**
+ * Every bound Tollgate enforces, in one place, so the limits are visible and can be reasoned
+ * about together. Units and qualifiers come last in each name.
+ */
+export const limits = {
+  /** Longest formula expression accepted at publish, in characters. */
+  formulaLengthMax: 4096,
+  /** Deepest nesting of a formula's syntax tree (parentheses, calls, operators). */
+  formulaDepthMax: 64,
+  /** Most syntax-tree nodes in one formula. */
+  formulaNodeCountMax: 1000,
+  /** Most named rates on one formula. */
+  formulaRatesMax: 100,
+  /** Most arguments to one formula function call (graduated/volume tiers included). */
+  formulaCallArgsMax: 202,
+  /** Longest decimal string accepted anywhere (amounts, rates, quantities). */
+  decimalLengthMax: 64,
+  /** Fractional digits kept by the exact decimal type. */
+  decimalScale: 18,
+  /** Keys (meters, models, plans, customers, grants, events): length bounds. */
+  keyLengthMax: 128,
+  displayNameLengthMax: 256,
+  unitLengthMax: 64,
+  tagsMax: 32,
+  tagLengthMax: 64,
+  pricesPerPlanVersionMax: 500,
+  attributeValueLengthMax: 1024,
+  fingerprintLengthMax: 256,
+  /** Request body limit on both transports, in bytes. */
+  requestBytesMax: 4 * 1024 * 1024,
+} as const;
