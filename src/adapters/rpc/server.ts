@@ -4,6 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { createServer as createHttp1Server, type Server as Http1Server } from "node:http";
 import { createServer as createHttp2Server, type Http2Server, type Http2Session } from "node:http2";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { bindGrpcService } from "./grpc-binder.js";
 import type { HealthState } from "./health.js";
@@ -33,8 +34,42 @@ export type RunningServers = {
   shutdown(graceMs: number): Promise<void>;
 };
 
+/** How long open streams get to deliver the NOT_SERVING change before they are ended. */
+const streamDrainNoticeMs = 200;
+
 /** The first bytes an HTTP/2 client with prior knowledge sends (h2c). */
 const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n");
+
+/**
+ * The HTTP/2 server reads a socket through its native handle, which would miss bytes already
+ * read to sniff the protocol; it also accepts any duplex stream, so give it one that replays
+ * the first chunk and then relays the socket.
+ */
+function replaying(socket: Socket, first: Buffer): Duplex {
+  const duplex = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, done) {
+      socket.write(chunk, done);
+    },
+    final(done) {
+      socket.end(done);
+    },
+    destroy(error, done) {
+      socket.destroy(error ?? undefined);
+      done(error);
+    },
+  });
+  duplex.push(first);
+  socket.on("data", (data: Buffer) => {
+    if (!duplex.push(data)) socket.pause();
+  });
+  socket.on("end", () => duplex.push(null));
+  socket.on("close", () => duplex.destroy());
+  socket.on("error", (error) => duplex.destroy(error));
+  return duplex;
+}
 
 /**
  * One cleartext port for HTTP/1.1 and HTTP/2: Node's cleartext HTTP/2 server cannot fall back to
@@ -54,10 +89,14 @@ function listenHttp(handler: ReturnType<typeof connectNodeAdapter>, host: string
     socket.on("close", () => sockets.delete(socket));
     socket.once("data", (chunk: Buffer) => {
       socket.pause();
-      socket.unshift(chunk);
       const isHttp2 = chunk.subarray(0, http2Preface.length).equals(http2Preface.subarray(0, Math.min(chunk.length, http2Preface.length)));
-      (isHttp2 ? h2 : h1).emit("connection", socket);
-      socket.resume();
+      if (isHttp2) {
+        h2.emit("connection", replaying(socket, chunk));
+      } else {
+        socket.unshift(chunk);
+        h1.emit("connection", socket);
+        socket.resume();
+      }
     });
   });
   return new Promise<{ port: number; close(graceMs: number): Promise<void> }>((resolve, reject) => {
@@ -139,7 +178,9 @@ export async function startServers(options: ServerOptions): Promise<RunningServe
           resolve();
         });
       });
-      // Streams (WatchBalance, Health.Watch) never finish on their own: end them now.
+      // Streams (WatchBalance, Health.Watch) never finish on their own: let health watchers see
+      // NOT_SERVING first, then end them.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(streamDrainNoticeMs, graceMs)));
       shutdown.abort();
       await Promise.all([grpcDone, http.close(graceMs)]);
     },
