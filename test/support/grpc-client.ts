@@ -29,7 +29,7 @@ export function grpcService(address: string, service: "CatalogService" | "Rating
       const metadata = new grpc.Metadata();
       const key = options.apiKey === undefined ? apiKey : options.apiKey;
       if (key !== null) metadata.set("authorization", `Bearer ${key}`);
-      const fn = (client as unknown as Record<string, Function>)[method];
+      const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
       if (!fn) throw new Error(`${service} has no method ${method}`);
       const callOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};
       fn.call(client, request, metadata, callOptions, (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
