@@ -1,0 +1,64 @@
+// `npm run bench`: runs every benchmark against the built server and the local Postgres, and
+// writes the results, as ratios to the baselines measured in the same run, into
+// docs/BENCHMARKS.md between the markers of each section.
+import { execSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { runEcho } from "./echo.mjs";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+
+function machine() {
+  const commit = (() => {
+    try {
+      return execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim();
+    } catch {
+      return "unknown";
+    }
+  })();
+  const pgVersion = (() => {
+    try {
+      return execSync(`psql "${process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"}" -Atc "show server_version"`, { encoding: "utf8" }).trim();
+    } catch {
+      return "unknown";
+    }
+  })();
+  return `${new Date().toISOString().slice(0, 10)}, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Postgres ${pgVersion}, ${seconds} s per measurement`;
+}
+
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+
+function replaceSection(doc, name, body) {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i < 0 || j < 0) return `${doc.trimEnd()}\n\n${start}\n${body}\n${end}\n`;
+  return `${doc.slice(0, i + start.length)}\n${body}\n${doc.slice(j)}`;
+}
+
+const path = new URL("../docs/BENCHMARKS.md", import.meta.url);
+let doc = readFileSync(path, "utf8");
+const when = machine();
+
+if (want("echo")) {
+  const r = await runEcho({ seconds });
+  const pg = r["pgbench select 1 (16 clients)"];
+  const rows = Object.entries(r)
+    .filter(([k]) => !k.startsWith("pgbench"))
+    .map(([k, v]) => `| Health.Check, ${k}, 64 callers | ${fmt(v.rate)} calls/s | ${fmt(v.p50Ms, 1)} / ${fmt(v.p99Ms, 1)} ms | ${fmt(v.rate / pg.tps, 3)} |`);
+  const table = [
+    `Measured ${when}.`,
+    "",
+    "| what | rate | p50 / p99 | ratio to pgbench `select 1` |",
+    "|---|---|---|---|",
+    ...rows,
+    `| pgbench \`select 1\`, 16 clients (baseline) | ${fmt(pg.tps)} tx/s | avg ${fmt(pg.latencyAvgMs, 2)} ms | 1 |`,
+  ].join("\n");
+  doc = replaceSection(doc, "echo", table);
+  console.log(table);
+}
+
+writeFileSync(path, doc);
