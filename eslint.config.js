@@ -1,4 +1,5 @@
 import js from "@eslint/js";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 import layerBoundaries from "./eslint-rules/layer-boundaries.js";
 
@@ -7,8 +8,8 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ["**/*.ts", "**/*.js"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", performance: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly", Headers: "readonly", AbortController: "readonly", AbortSignal: "readonly", TextEncoder: "readonly", TextDecoder: "readonly", fetch: "readonly" } },
+    files: ["**/*.ts", "**/*.js", "**/*.mjs"],
+    languageOptions: { globals: { ...globals.node } },
     plugins: { tollgate: { rules: { "layer-boundaries": layerBoundaries } } },
     rules: {
       "tollgate/layer-boundaries": "error",

@@ -67,10 +67,11 @@ serverOnly("catalog cache across instances on server Postgres", () => {
 
   it("a write on one instance invalidates the other's cached catalog through NOTIFY", async () => {
     const caches = handles.map((h) => {
-      let cache: CachedCatalogRepository | undefined;
-      const feed = new PgCatalogChangeFeed(url, { notify: async (channel, payload) => void (await sql`select pg_notify(${channel}, ${payload})`.execute(h.db)) }, pino({ level: "silent" }), () => cache?.invalidateAll());
+      const lost = { invalidate: () => {} };
+      const feed = new PgCatalogChangeFeed(url, { notify: async (channel, payload) => void (await sql`select pg_notify(${channel}, ${payload})`.execute(h.db)) }, pino({ level: "silent" }), () => lost.invalidate());
       feeds.push(feed);
-      cache = new CachedCatalogRepository(new PostgresCatalogRepository(h.db), feed);
+      const cache = new CachedCatalogRepository(new PostgresCatalogRepository(h.db), feed);
+      lost.invalidate = () => cache.invalidateAll();
       return { cache, feed };
     });
     for (const { feed } of caches) await feed.start();
