@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import * as grpc from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { join } from "node:path";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -17,13 +20,10 @@ describe("tracing", () => {
   afterAll(() => server.stop());
 
   it("continues the caller's traceparent: RPC span, then use case span, then one span per SQL statement", async () => {
-    const grpc = await import("@grpc/grpc-js");
     const metadata = new grpc.Metadata();
     metadata.set("authorization", `Bearer ${server.apiKey}`);
     metadata.set("traceparent", `00-${traceId}-${callerSpanId}-01`);
     // A raw grpc-js client, so the traceparent header is exactly the caller's.
-    const { loadSync } = await import("@grpc/proto-loader");
-    const { join } = await import("node:path");
     const definition = loadSync("tollgate/v1/catalog.proto", { includeDirs: [join(process.cwd(), "proto")], keepCase: true });
     const pkg = grpc.loadPackageDefinition(definition) as unknown as { tollgate: { v1: { CatalogService: grpc.ServiceClientConstructor } } };
     const client = new pkg.tollgate.v1.CatalogService(server.grpcAddress, grpc.credentials.createInsecure());

@@ -86,7 +86,7 @@ describe("one implementation, every transport", () => {
       const client = new Reflection(server.grpcAddress, grpc.credentials.createInsecure());
       const call = (client as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo();
       const answer = new Promise<string[]>((resolve, reject) => {
-        call.on("data", (m) => resolve((m.list_services_response?.service ?? []).map((s) => s.name)));
+        call.on("data", (m) => resolve((m.list_services_response?.service ?? []).map((s: { name: string }) => s.name)));
         call.on("error", reject);
       });
       call.write({ list_services: "" });

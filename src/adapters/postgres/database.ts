@@ -1,6 +1,5 @@
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect } from "kysely";
-import { Migrator, type MigrationResultSet } from "kysely/migration";
+import { Kysely, Migrator, PostgresDialect, type MigrationResultSet } from "kysely";
 import pg from "pg";
 import { resolve } from "node:path";
 import { lockDataDir } from "./data-dir-lock.js";

@@ -1,4 +1,4 @@
-import type { Migration, MigrationProvider } from "kysely/migration";
+import type { Migration, MigrationProvider } from "kysely";
 import * as tenantsAndCatalog from "./2026-11-22T00-00_tenants-and-catalog.js";
 
 /**
