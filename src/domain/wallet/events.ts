@@ -1,0 +1,63 @@
+import type { Decimal } from "../money/decimal.js";
+
+export type GrantSource = "PURCHASE" | "PROMOTION" | "ALLOWANCE" | "REFUND" | "ADJUSTMENT";
+export type AlertKind = "LOW_BALANCE" | "CREDITS_EXPIRING" | "CREDITS_EXPIRED" | "OVERAGE_STARTED";
+
+/** Part of a debit taken from one grant. */
+export type Drawdown = { readonly grantId: string; readonly amount: Decimal };
+
+/**
+ * Everything that ever happens to a wallet, as immutable facts in the past tense. The wallet's
+ * state is never stored as truth: it is these events folded by `evolve`. Each event carries
+ * `v`, its schema version, so stored events stay readable when a type gains fields.
+ */
+export type WalletEvent =
+  | { readonly type: "WalletOpened"; readonly v: 1; readonly currency: string; readonly overageLimit: Decimal }
+  | {
+      readonly type: "CreditsGranted";
+      readonly v: 1;
+      readonly grantId: string;
+      readonly amount: Decimal;
+      readonly source: GrantSource;
+      readonly expiresAt: Date | undefined;
+      readonly priority: number;
+      readonly reference: string;
+    }
+  | { readonly type: "FundsReserved"; readonly v: 1; readonly reservationId: string; readonly amount: Decimal; readonly expiresAt: Date }
+  | { readonly type: "ReservationExtended"; readonly v: 1; readonly reservationId: string; readonly additional: Decimal; readonly expiresAt: Date }
+  | {
+      readonly type: "ReservationSettled";
+      readonly v: 1;
+      readonly reservationId: string;
+      readonly eventId: string;
+      readonly charged: Decimal;
+      readonly released: Decimal;
+      readonly drawdowns: readonly Drawdown[];
+      /** Part of the charge no credit funded (see the OverageAccrued that follows). */
+      readonly overage: Decimal;
+    }
+  | { readonly type: "ReservationReleased"; readonly v: 1; readonly reservationId: string; readonly released: Decimal; readonly expired: boolean }
+  | {
+      readonly type: "UsageDebited";
+      readonly v: 1;
+      readonly amount: Decimal;
+      readonly eventIds: readonly string[];
+      readonly drawdowns: readonly Drawdown[];
+      readonly overage: Decimal;
+    }
+  | { readonly type: "CreditsExpired"; readonly v: 1; readonly grantId: string; readonly amount: Decimal }
+  /** Usage beyond credits; `beyondLimit` is the part past the overage limit (nothing funded it). */
+  | { readonly type: "OverageAccrued"; readonly v: 1; readonly amount: Decimal; readonly beyondLimit: Decimal }
+  | { readonly type: "OverageLimitChanged"; readonly v: 1; readonly overageLimit: Decimal }
+  | { readonly type: "AlertsConfigured"; readonly v: 1; readonly thresholds: readonly Decimal[] }
+  | {
+      readonly type: "BalanceAlertRaised";
+      readonly v: 1;
+      readonly kind: AlertKind;
+      readonly threshold: Decimal;
+      readonly available: Decimal;
+      /** The grant concerned, for CREDITS_EXPIRING and CREDITS_EXPIRED. */
+      readonly grantId: string | undefined;
+    };
+
+export type WalletEventType = WalletEvent["type"];

@@ -1,0 +1,228 @@
+import { Decimal } from "../money/decimal.js";
+import { err, ok, type Result } from "../result.js";
+import type { AlertKind, Drawdown, GrantSource, WalletEvent } from "./events.js";
+import { available, evolve, replay, type Grant, type Wallet } from "./wallet.js";
+
+/** What callers ask of a wallet. Time arrives on the command; decide never reads a clock. */
+export type WalletCommand =
+  | { readonly type: "OpenWallet"; readonly currency: string; readonly overageLimit: Decimal; readonly now: Date }
+  | {
+      readonly type: "GrantCredits";
+      readonly grantId: string;
+      readonly amount: Decimal;
+      readonly source: GrantSource;
+      readonly expiresAt: Date | undefined;
+      readonly priority: number;
+      readonly reference: string;
+      readonly now: Date;
+    }
+  | { readonly type: "ReserveFunds"; readonly reservationId: string; readonly amount: Decimal; readonly expiresAt: Date; readonly now: Date }
+  | { readonly type: "ExtendReservation"; readonly reservationId: string; readonly additional: Decimal; readonly expiresAt: Date; readonly now: Date }
+  | { readonly type: "SettleReservation"; readonly reservationId: string; readonly eventId: string; readonly charged: Decimal; readonly now: Date }
+  | { readonly type: "ReleaseReservation"; readonly reservationId: string; readonly now: Date }
+  /** Usage rated without a hold (ingestion): one command per wallet covers a batch of events. */
+  | { readonly type: "DebitUsage"; readonly entries: readonly { readonly eventId: string; readonly amount: Decimal }[]; readonly now: Date }
+  | { readonly type: "ExpireCredits"; readonly now: Date }
+  | { readonly type: "WarnExpiringCredits"; readonly leadMs: number; readonly now: Date }
+  | { readonly type: "LapseHolds"; readonly now: Date }
+  | { readonly type: "ConfigureAlerts"; readonly thresholds: readonly Decimal[]; readonly now: Date }
+  | { readonly type: "ChangeOverageLimit"; readonly overageLimit: Decimal; readonly now: Date };
+
+export type WalletRejection =
+  | "WALLET_NOT_OPEN"
+  | "CURRENCY_MISMATCH"
+  | "AMOUNT_NOT_POSITIVE"
+  | "AMOUNT_NEGATIVE"
+  | "EXPIRY_NOT_IN_FUTURE"
+  | "GRANT_ID_CONFLICT"
+  | "RESERVATION_ID_CONFLICT"
+  | "INSUFFICIENT_FUNDS"
+  | "UNKNOWN_RESERVATION"
+  | "RESERVATION_CLOSED"
+  | "SETTLEMENT_CONFLICT";
+
+/** Grants in drawdown order: highest priority, then soonest expiry (never last), then oldest. */
+export function drawdownOrder(grants: Iterable<Grant>): Grant[] {
+  return [...grants]
+    .filter((g) => g.remaining.isPositive())
+    .sort((a, b) => {
+      if (a.priority !== b.priority) return b.priority - a.priority;
+      const ax = a.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
+      const bx = b.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
+      if (ax !== bx) return ax - bx;
+      return a.seq - b.seq;
+    });
+}
+
+/** Splits `amount` across grants in drawdown order; what credits cannot cover is overage. */
+export function drawDown(w: Wallet, amount: Decimal): { drawdowns: Drawdown[]; overage: Decimal } {
+  const drawdowns: Drawdown[] = [];
+  let left = amount;
+  for (const grant of drawdownOrder(w.grants.values())) {
+    if (!left.isPositive()) break;
+    const take = Decimal.min(left, grant.remaining);
+    drawdowns.push({ grantId: grant.grantId, amount: take });
+    left = left.minus(take);
+  }
+  return { drawdowns, overage: left.isPositive() ? left : Decimal.ZERO };
+}
+
+const positive = (x: Decimal) => (x.isPositive() ? x : Decimal.ZERO);
+
+/** Overage events for `overage` added to what the wallet has used already. */
+function overageEvents(w: Wallet, overage: Decimal): WalletEvent[] {
+  if (!overage.isPositive()) return [];
+  const beyondBefore = positive(w.overageUsed.minus(w.overageLimit));
+  const beyondAfter = positive(w.overageUsed.plus(overage).minus(w.overageLimit));
+  return [{ type: "OverageAccrued", v: 1, amount: overage, beyondLimit: beyondAfter.minus(beyondBefore) }];
+}
+
+/**
+ * Housekeeping every command starts with, so correctness never waits for the scheduler: credits
+ * past their expiry are expired and holds past theirs are released before anything is decided.
+ */
+function dueHousekeeping(w: Wallet, now: Date): WalletEvent[] {
+  const events: WalletEvent[] = [];
+  for (const g of w.grants.values()) {
+    if (!g.expired && g.expiresAt !== undefined && g.expiresAt.getTime() <= now.getTime() && g.remaining.isPositive()) {
+      events.push({ type: "CreditsExpired", v: 1, grantId: g.grantId, amount: g.remaining });
+    }
+  }
+  for (const h of w.holds.values()) {
+    if (h.expiresAt.getTime() <= now.getTime()) events.push({ type: "ReservationReleased", v: 1, reservationId: h.reservationId, released: h.amount, expired: true });
+  }
+  return events;
+}
+
+const alert = (kind: AlertKind, threshold: Decimal, availableNow: Decimal, grantId?: string): WalletEvent => ({
+  type: "BalanceAlertRaised",
+  v: 1,
+  kind,
+  threshold,
+  available: availableNow,
+  grantId,
+});
+
+/**
+ * Alerts implied by moving from `before` to `after`: LOW_BALANCE once per downward crossing of
+ * each threshold, OVERAGE_STARTED when usage first goes into overage and when it first goes
+ * past the overage limit, CREDITS_EXPIRED for each expiry.
+ */
+function alertsFor(before: Wallet, after: Wallet, events: readonly WalletEvent[]): WalletEvent[] {
+  const alerts: WalletEvent[] = [];
+  const availableBefore = available(before);
+  const availableAfter = available(after);
+  for (const e of events) if (e.type === "CreditsExpired") alerts.push(alert("CREDITS_EXPIRED", e.amount, availableAfter, e.grantId));
+  for (const t of after.thresholds) if (availableBefore.gte(t) && availableAfter.lt(t)) alerts.push(alert("LOW_BALANCE", t, availableAfter));
+  if (!before.overageUsed.isPositive() && after.overageUsed.isPositive()) alerts.push(alert("OVERAGE_STARTED", Decimal.ZERO, availableAfter));
+  if (before.overageUsed.lte(before.overageLimit) && after.overageUsed.gt(after.overageLimit) && after.overageLimit.isPositive()) {
+    alerts.push(alert("OVERAGE_STARTED", after.overageLimit, availableAfter));
+  }
+  return alerts;
+}
+
+function sameGrant(g: Grant, c: Extract<WalletCommand, { type: "GrantCredits" }>): boolean {
+  return (
+    g.granted.eq(c.amount) &&
+    g.source === c.source &&
+    g.priority === c.priority &&
+    g.reference === c.reference &&
+    (g.expiresAt?.getTime() ?? null) === (c.expiresAt?.getTime() ?? null)
+  );
+}
+
+/** The command's own events, decided against `w` (housekeeping already applied). */
+function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRejection> {
+  switch (c.type) {
+    case "OpenWallet":
+      if (w.opened) return w.currency === c.currency ? ok([]) : err("CURRENCY_MISMATCH");
+      if (c.overageLimit.isNegative()) return err("AMOUNT_NEGATIVE");
+      return ok([{ type: "WalletOpened", v: 1, currency: c.currency, overageLimit: c.overageLimit }]);
+    case "GrantCredits": {
+      const existing = w.grants.get(c.grantId);
+      if (existing) return sameGrant(existing, c) ? ok([]) : err("GRANT_ID_CONFLICT");
+      if (!c.amount.isPositive()) return err("AMOUNT_NOT_POSITIVE");
+      if (c.expiresAt !== undefined && c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
+      return ok([
+        { type: "CreditsGranted", v: 1, grantId: c.grantId, amount: c.amount, source: c.source, expiresAt: c.expiresAt, priority: c.priority, reference: c.reference },
+      ]);
+    }
+    case "ReserveFunds": {
+      const open = w.holds.get(c.reservationId);
+      if (open || w.closedHolds.has(c.reservationId)) return open && open.amount.eq(c.amount) ? ok([]) : err("RESERVATION_ID_CONFLICT");
+      if (!c.amount.isPositive()) return err("AMOUNT_NOT_POSITIVE");
+      if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
+      if (c.amount.gt(available(w))) return err("INSUFFICIENT_FUNDS");
+      return ok([{ type: "FundsReserved", v: 1, reservationId: c.reservationId, amount: c.amount, expiresAt: c.expiresAt }]);
+    }
+    case "ExtendReservation": {
+      const hold = w.holds.get(c.reservationId);
+      if (!hold) return err(w.closedHolds.has(c.reservationId) ? "RESERVATION_CLOSED" : "UNKNOWN_RESERVATION");
+      if (c.additional.isNegative()) return err("AMOUNT_NEGATIVE");
+      if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
+      if (c.additional.gt(available(w))) return err("INSUFFICIENT_FUNDS");
+      return ok([{ type: "ReservationExtended", v: 1, reservationId: c.reservationId, additional: c.additional, expiresAt: c.expiresAt }]);
+    }
+    case "SettleReservation": {
+      if (c.charged.isNegative()) return err("AMOUNT_NEGATIVE");
+      const hold = w.holds.get(c.reservationId);
+      const closed = w.closedHolds.get(c.reservationId);
+      if (!hold && !closed) return err("UNKNOWN_RESERVATION");
+      if (closed?.kind === "settled") return closed.eventId === c.eventId && closed.charged.eq(c.charged) ? ok([]) : err("SETTLEMENT_CONFLICT");
+      // Usage that happened is recorded even when its hold lapsed or was released.
+      const { drawdowns, overage } = drawDown(w, c.charged);
+      const released = hold ? positive(hold.amount.minus(c.charged)) : Decimal.ZERO;
+      return ok([
+        { type: "ReservationSettled", v: 1, reservationId: c.reservationId, eventId: c.eventId, charged: c.charged, released, drawdowns, overage },
+        ...overageEvents(w, overage),
+      ]);
+    }
+    case "ReleaseReservation": {
+      const hold = w.holds.get(c.reservationId);
+      if (hold) return ok([{ type: "ReservationReleased", v: 1, reservationId: c.reservationId, released: hold.amount, expired: false }]);
+      return w.closedHolds.has(c.reservationId) ? ok([]) : err("UNKNOWN_RESERVATION");
+    }
+    case "DebitUsage": {
+      if (c.entries.some((e) => e.amount.isNegative())) return err("AMOUNT_NEGATIVE");
+      const amount = Decimal.sum(c.entries.map((e) => e.amount));
+      if (c.entries.length === 0) return ok([]);
+      const { drawdowns, overage } = drawDown(w, amount);
+      return ok([{ type: "UsageDebited", v: 1, amount, eventIds: c.entries.map((e) => e.eventId), drawdowns, overage }, ...overageEvents(w, overage)]);
+    }
+    case "ExpireCredits":
+    case "LapseHolds":
+      return ok([]); // housekeeping already did it
+    case "WarnExpiringCredits": {
+      const horizon = c.now.getTime() + c.leadMs;
+      const availableNow = available(w);
+      return ok(
+        [...w.grants.values()]
+          .filter((g) => !g.expired && !g.expiryWarned && g.remaining.isPositive() && g.expiresAt !== undefined && g.expiresAt.getTime() <= horizon)
+          .map((g) => alert("CREDITS_EXPIRING", g.remaining, availableNow, g.grantId)),
+      );
+    }
+    case "ConfigureAlerts":
+      if (c.thresholds.some((t) => t.isNegative())) return err("AMOUNT_NEGATIVE");
+      return ok([{ type: "AlertsConfigured", v: 1, thresholds: [...c.thresholds].sort((a, b) => b.cmp(a)) }]);
+    case "ChangeOverageLimit":
+      if (c.overageLimit.isNegative()) return err("AMOUNT_NEGATIVE");
+      return w.overageLimit.eq(c.overageLimit) ? ok([]) : ok([{ type: "OverageLimitChanged", v: 1, overageLimit: c.overageLimit }]);
+  }
+}
+
+/**
+ * Decides a command against the current state: the housekeeping that is due, the command's own
+ * events, and the alerts they imply. A rejected command yields no events at all, housekeeping
+ * included: the next accepted command (or the scheduler) applies it.
+ */
+export function decide(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRejection> {
+  if (c.type !== "OpenWallet" && !w.opened) return err("WALLET_NOT_OPEN");
+  const housekeeping = c.type === "OpenWallet" ? [] : dueHousekeeping(w, c.now);
+  const afterHousekeeping = replay(housekeeping, w);
+  const core = decideCore(c, afterHousekeeping);
+  if (!core.ok) return core;
+  const events = [...housekeeping, ...core.value];
+  if (events.length === 0) return ok([]);
+  const after = events.reduce(evolve, w);
+  return ok([...events, ...alertsFor(w, after, events)]);
+}
