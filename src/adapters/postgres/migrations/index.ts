@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as tenantsAndCatalog from "./2026-11-22T00-00_tenants-and-catalog.js";
+import * as wallets from "./2026-11-22T01-00_wallets.js";
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same from
@@ -7,6 +8,7 @@ import * as tenantsAndCatalog from "./2026-11-22T00-00_tenants-and-catalog.js";
  */
 const migrations: Record<string, Migration> = {
   "2026-11-22T00-00_tenants-and-catalog": tenantsAndCatalog,
+  "2026-11-22T01-00_wallets": wallets,
 };
 
 export const migrationProvider: MigrationProvider = {

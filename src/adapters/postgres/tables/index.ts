@@ -1,4 +1,5 @@
 import type { ApiKeysTable, TenantsTable } from "./tenants.js";
+import type { WalletBalancesTable, WalletEventsTable, WalletSnapshotsTable } from "./wallets.js";
 import type {
   CustomersTable,
   MetersTable,
@@ -20,4 +21,7 @@ export interface Database {
   plan_versions: PlanVersionsTable;
   customers: CustomersTable;
   subscriptions: SubscriptionsTable;
+  wallet_events: WalletEventsTable;
+  wallet_snapshots: WalletSnapshotsTable;
+  wallet_balances: WalletBalancesTable;
 }

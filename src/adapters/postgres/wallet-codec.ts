@@ -1,0 +1,136 @@
+import { assert, assertNever } from "../../domain/assert.js";
+import type { Decimal } from "../../domain/money/decimal.js";
+import type { AlertKind, Drawdown, GrantSource, WalletEvent } from "../../domain/wallet/events.js";
+import type { ClosedHold, Grant, Hold, Wallet } from "../../domain/wallet/wallet.js";
+import { decimalFromDb } from "./decimal-column.js";
+
+/**
+ * Wallet events and snapshots as JSON: decimals as exact strings, times as ISO strings. The
+ * encoding is explicit per type (never a generic object dump) so a stored event reads back into
+ * exactly the typed record it was, and old `v` versions can be upgraded here.
+ */
+type Json = Record<string, unknown>;
+
+const dec = (value: unknown): Decimal => {
+  assert(typeof value === "string", `expected a decimal string, got ${JSON.stringify(value)}`);
+  return decimalFromDb(value);
+};
+const date = (value: unknown): Date => {
+  assert(typeof value === "string", `expected a time string, got ${JSON.stringify(value)}`);
+  return new Date(value);
+};
+const optionalDate = (value: unknown): Date | undefined => (value === null || value === undefined ? undefined : date(value));
+const str = (value: unknown): string => {
+  assert(typeof value === "string", `expected a string, got ${JSON.stringify(value)}`);
+  return value;
+};
+const drawdowns = (value: unknown): Drawdown[] => (value as Json[]).map((d) => ({ grantId: str(d["grantId"]), amount: dec(d["amount"]) }));
+
+/** JSON.stringify renders Decimal via toJSON (exact string) and Date as ISO. */
+export const encodeWalletEvent = (event: WalletEvent): string => JSON.stringify(event);
+
+export function decodeWalletEvent(type: string, p: Json): WalletEvent {
+  const t = type as WalletEvent["type"];
+  switch (t) {
+    case "WalletOpened":
+      return { type: t, v: 1, currency: str(p["currency"]), overageLimit: dec(p["overageLimit"]) };
+    case "CreditsGranted":
+      return {
+        type: t,
+        v: 1,
+        grantId: str(p["grantId"]),
+        amount: dec(p["amount"]),
+        source: str(p["source"]) as GrantSource,
+        expiresAt: optionalDate(p["expiresAt"]),
+        priority: Number(p["priority"]),
+        reference: str(p["reference"] ?? ""),
+      };
+    case "FundsReserved":
+      return { type: t, v: 1, reservationId: str(p["reservationId"]), amount: dec(p["amount"]), expiresAt: date(p["expiresAt"]) };
+    case "ReservationExtended":
+      return { type: t, v: 1, reservationId: str(p["reservationId"]), additional: dec(p["additional"]), expiresAt: date(p["expiresAt"]) };
+    case "ReservationSettled":
+      return {
+        type: t,
+        v: 1,
+        reservationId: str(p["reservationId"]),
+        eventId: str(p["eventId"]),
+        charged: dec(p["charged"]),
+        released: dec(p["released"]),
+        drawdowns: drawdowns(p["drawdowns"]),
+        overage: dec(p["overage"]),
+      };
+    case "ReservationReleased":
+      return { type: t, v: 1, reservationId: str(p["reservationId"]), released: dec(p["released"]), expired: p["expired"] === true };
+    case "UsageDebited":
+      return { type: t, v: 1, amount: dec(p["amount"]), eventIds: (p["eventIds"] as unknown[]).map(str), drawdowns: drawdowns(p["drawdowns"]), overage: dec(p["overage"]) };
+    case "CreditsExpired":
+      return { type: t, v: 1, grantId: str(p["grantId"]), amount: dec(p["amount"]) };
+    case "OverageAccrued":
+      return { type: t, v: 1, amount: dec(p["amount"]), beyondLimit: dec(p["beyondLimit"]) };
+    case "OverageLimitChanged":
+      return { type: t, v: 1, overageLimit: dec(p["overageLimit"]) };
+    case "AlertsConfigured":
+      return { type: t, v: 1, thresholds: (p["thresholds"] as unknown[]).map(dec) };
+    case "BalanceAlertRaised":
+      return {
+        type: t,
+        v: 1,
+        kind: str(p["kind"]) as AlertKind,
+        threshold: dec(p["threshold"]),
+        available: dec(p["available"]),
+        grantId: p["grantId"] === undefined || p["grantId"] === null ? undefined : str(p["grantId"]),
+      };
+    default:
+      return assertNever(t, "stored wallet event type");
+  }
+}
+
+export function encodeWalletState(w: Wallet): string {
+  return JSON.stringify({
+    version: w.version,
+    opened: w.opened,
+    currency: w.currency,
+    overageLimit: w.overageLimit,
+    overageUsed: w.overageUsed,
+    grants: [...w.grants.values()],
+    holds: [...w.holds.values()],
+    closedHolds: [...w.closedHolds.entries()],
+    thresholds: w.thresholds,
+  });
+}
+
+export function decodeWalletState(s: Json): Wallet {
+  const grants = (s["grants"] as Json[]).map(
+    (g): Grant => ({
+      grantId: str(g["grantId"]),
+      source: str(g["source"]) as GrantSource,
+      granted: dec(g["granted"]),
+      remaining: dec(g["remaining"]),
+      expiresAt: optionalDate(g["expiresAt"]),
+      priority: Number(g["priority"]),
+      reference: str(g["reference"] ?? ""),
+      seq: Number(g["seq"]),
+      expired: g["expired"] === true,
+      expiryWarned: g["expiryWarned"] === true,
+    }),
+  );
+  const holds = (s["holds"] as Json[]).map((h): Hold => ({ reservationId: str(h["reservationId"]), amount: dec(h["amount"]), expiresAt: date(h["expiresAt"]) }));
+  const closed = (s["closedHolds"] as [string, Json][]).map(([id, c]): [string, ClosedHold] => [
+    id,
+    c["kind"] === "settled"
+      ? { kind: "settled", eventId: str(c["eventId"]), charged: dec(c["charged"]), released: dec(c["released"]), overage: dec(c["overage"]) }
+      : { kind: "released", released: dec(c["released"]), expired: c["expired"] === true },
+  ]);
+  return {
+    version: Number(s["version"]),
+    opened: s["opened"] === true,
+    currency: str(s["currency"]),
+    overageLimit: dec(s["overageLimit"]),
+    overageUsed: dec(s["overageUsed"]),
+    grants: new Map(grants.map((g) => [g.grantId, g])),
+    holds: new Map(holds.map((h) => [h.reservationId, h])),
+    closedHolds: new Map(closed),
+    thresholds: (s["thresholds"] as unknown[]).map(dec),
+  };
+}
