@@ -16,6 +16,12 @@ export type Config = {
   readonly shutdownGraceMs: number;
   /** How long a verified API key stays cached in memory before it is looked up again. */
   readonly apiKeyCacheMs: number;
+  /** A wallet snapshot is written every this many events. */
+  readonly walletSnapshotEvery: number;
+  /** CREDITS_EXPIRING is raised this long before a grant expires. */
+  readonly expiryWarningLeadMs: number;
+  /** How often the scheduler looks for due wallet housekeeping. */
+  readonly schedulerIntervalMs: number;
 };
 
 /** `TOLLGATE_DATA_DIR=:memory:` keeps embedded Postgres in memory only (tests, throwaway demos). */
@@ -59,5 +65,8 @@ export function loadConfig(env: Env = process.env): Config {
     requestBytesMax: integer(env, "TOLLGATE_REQUEST_BYTES_MAX", limits.requestBytesMax, 1024, 64 * 1024 * 1024),
     shutdownGraceMs: integer(env, "TOLLGATE_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     apiKeyCacheMs: integer(env, "TOLLGATE_API_KEY_CACHE_MS", 30_000, 0, 3_600_000),
+    walletSnapshotEvery: integer(env, "TOLLGATE_WALLET_SNAPSHOT_EVERY", 100, 1, 1_000_000),
+    expiryWarningLeadMs: integer(env, "TOLLGATE_EXPIRY_WARNING_LEAD_MS", 86_400_000, 0, 90 * 86_400_000),
+    schedulerIntervalMs: integer(env, "TOLLGATE_SCHEDULER_INTERVAL_MS", 1000, 10, 3_600_000),
   };
 }

@@ -26,7 +26,18 @@ import type { DatabaseHandle } from "./adapters/postgres/database.js";
 import { PostgresTenantRepository } from "./adapters/postgres/tenant-repository.js";
 import { CatalogServiceImpl } from "./adapters/rpc/catalog-service.js";
 import { HealthServiceImpl, HealthState } from "./adapters/rpc/health.js";
-import { AuthorizationServicePending, RatingServicePending, WalletServicePending } from "./adapters/rpc/pending-services.js";
+import { AuthorizationServicePending, RatingServicePending } from "./adapters/rpc/pending-services.js";
+import { WalletServiceImpl } from "./adapters/rpc/wallet-service.js";
+import { WalletChanges } from "./adapters/postgres/wallet-change-feed.js";
+import { PostgresWalletStore } from "./adapters/postgres/wallet-store.js";
+import { WalletChangeFeed, WalletStore } from "./application/ports/wallet-store.js";
+import { GetBalance } from "./application/wallet/get-balance.js";
+import { GrantCredits } from "./application/wallet/grant-credits.js";
+import { ListWalletEvents } from "./application/wallet/list-wallet-events.js";
+import { RunWalletHousekeeping } from "./application/wallet/run-wallet-housekeeping.js";
+import { SetBalanceAlerts } from "./application/wallet/set-balance-alerts.js";
+import { WatchBalance } from "./application/wallet/watch-balance.js";
+import { WalletWriter } from "./application/wallet/wallet-writer.js";
 import type { ServedService } from "./adapters/rpc/server.js";
 import { CryptoIds } from "./adapters/system/crypto-ids.js";
 import { Sha256SecretHasher } from "./adapters/system/sha256-secret-hasher.js";
@@ -56,6 +67,9 @@ export const ServedServicesToken = token<readonly ServedService[]>("ServedServic
 export const AuthenticateToken = token<Authenticate>("Authenticate");
 export const CreateTenantToken = token<CreateTenant>("CreateTenant");
 export const CachedCatalogToken = token<CachedCatalogRepository>("CachedCatalogRepository");
+export const WalletChangesToken = token<WalletChanges>("WalletChanges");
+export const WalletWriterToken = token<WalletWriter>("WalletWriter");
+export const WalletHousekeepingToken = token<RunWalletHousekeeping>("RunWalletHousekeeping");
 
 /** Resolves a typed token (inversify's own signature cannot carry the type of a symbol). */
 const get = <T>(ctx: ResolutionContext, id: Token<T>): T => ctx.get<T>(id);
@@ -84,6 +98,28 @@ export function buildContainer(infra: Infrastructure): Container {
     .toDynamicValue((ctx) => new CachedCatalogRepository(new PostgresCatalogRepository(get(ctx, DatabaseToken).db), get(ctx, CatalogChangeFeedToken)))
     .inSingletonScope();
   c.bind(CatalogRepository).toDynamicValue((ctx) => get(ctx, CachedCatalogToken)).inSingletonScope();
+
+  c.bind(WalletStore)
+    .toDynamicValue((ctx) => new PostgresWalletStore(get(ctx, DatabaseToken).db, get(ctx, DatabaseToken).kind === "server"))
+    .inSingletonScope();
+  c.bind(WalletChangesToken).toDynamicValue((ctx) => new WalletChanges(get(ctx, LoggerToken))).inSingletonScope();
+  c.bind(WalletChangeFeed).toDynamicValue((ctx) => get(ctx, WalletChangesToken)).inSingletonScope();
+  c.bind(WalletWriterToken)
+    .toDynamicValue((ctx) => {
+      const config = get(ctx, ConfigToken);
+      return new WalletWriter(get(ctx, WalletStore), get(ctx, WalletChangeFeed), get(ctx, Clock), {
+        snapshotEvery: config.walletSnapshotEvery,
+        expiryWarningLeadMs: config.expiryWarningLeadMs,
+        batchMax: 1000,
+        cachedWalletsMax: 100_000,
+      });
+    })
+    .inSingletonScope();
+  c.bind(WalletHousekeepingToken)
+    .toDynamicValue((ctx) =>
+      tracedUseCase("RunWalletHousekeeping", new RunWalletHousekeeping(get(ctx, WalletStore), get(ctx, WalletWriterToken), get(ctx, Clock), get(ctx, ConfigToken).expiryWarningLeadMs)),
+    )
+    .inSingletonScope();
 
   c.bind(AuthenticateToken)
     .toDynamicValue((ctx) => new Authenticate(get(ctx, TenantRepository), get(ctx, SecretHasher), get(ctx, ConfigToken).apiKeyCacheMs, () => Date.now()))
@@ -115,10 +151,19 @@ export function buildContainer(infra: Infrastructure): Container {
         updateCustomerLimits: tracedUseCase("UpdateCustomerLimits", new UpdateCustomerLimits(catalog, clock)),
         setCustomerStatus: tracedUseCase("SetCustomerStatus", new SetCustomerStatus(catalog, clock)),
       });
+      const store = get(ctx, WalletStore);
+      const writer = get(ctx, WalletWriterToken);
+      const walletService = new WalletServiceImpl({
+        getBalance: tracedUseCase("GetBalance", new GetBalance(catalog, store, clock)),
+        grantCredits: tracedUseCase("GrantCredits", new GrantCredits(catalog, writer, clock)),
+        listWalletEvents: tracedUseCase("ListWalletEvents", new ListWalletEvents(catalog, store, clock)),
+        setBalanceAlerts: tracedUseCase("SetBalanceAlerts", new SetBalanceAlerts(catalog, writer, clock)),
+        watchBalance: new WatchBalance(catalog, store, get(ctx, WalletChangeFeed), clock),
+      });
       const served: ServedService[] = [
         { service: CatalogService, impl: catalogService },
         { service: RatingService, impl: new RatingServicePending() },
-        { service: WalletService, impl: new WalletServicePending() },
+        { service: WalletService, impl: walletService },
         { service: AuthorizationService, impl: new AuthorizationServicePending() },
         { service: Health, impl: new HealthServiceImpl(get(ctx, HealthStateToken)) },
       ];

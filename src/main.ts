@@ -5,6 +5,7 @@ import { CachedCatalogRepository } from "./adapters/postgres/catalog-cache.js";
 import { LocalCatalogChangeFeed, PgCatalogChangeFeed } from "./adapters/postgres/catalog-change-feed.js";
 import { migrateToLatest, openDatabase } from "./adapters/postgres/database.js";
 import { startServers } from "./adapters/rpc/server.js";
+import { IntervalScheduler } from "./adapters/system/interval-scheduler.js";
 import { createLogger } from "./adapters/telemetry/logger.js";
 import { setupTracing } from "./adapters/telemetry/tracing.js";
 import { bootstrapDefaultTenant } from "./bootstrap.js";
@@ -18,6 +19,8 @@ import {
   HealthStateToken,
   LoggerToken,
   resolve,
+  WalletChangesToken,
+  WalletHousekeepingToken,
   ServedServicesToken,
 } from "./container.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
@@ -74,6 +77,14 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
     const cache: CachedCatalogRepository = resolve(container, CachedCatalogToken);
     onFeedLost = () => cache.invalidateAll();
 
+    const walletChanges = resolve(container, WalletChangesToken);
+    if (config.databaseUrl) {
+      await walletChanges.listen(config.databaseUrl);
+      cleanups.unshift(() => walletChanges.stop());
+    }
+    const housekeeping = resolve(container, WalletHousekeepingToken);
+    const scheduler = new IntervalScheduler("wallet housekeeping", config.schedulerIntervalMs, () => housekeeping.execute(), logger);
+
     const bootstrap =
       database.kind === "embedded" ? await bootstrapDefaultTenant(database.db, resolve(container, CreateTenantToken), database.location === "memory" ? undefined : config.dataDir, logger) : undefined;
 
@@ -87,6 +98,7 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
       health: resolve(container, HealthStateToken),
       logger,
     });
+    scheduler.start();
     return {
       grpcPort: servers.grpcPort,
       httpPort: servers.httpPort,
@@ -98,6 +110,7 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
       },
       stop: async () => {
         await servers.shutdown(config.shutdownGraceMs);
+        await scheduler.stop();
         for (const cleanup of cleanups) await cleanup();
       },
     };

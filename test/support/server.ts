@@ -22,7 +22,7 @@ export type TestServer = {
  * Starts the real server in this process (both transports on ephemeral ports) on a fresh
  * database: in-memory embedded Postgres, or a new uniquely named database on the server.
  */
-export async function startTestServer(backend: Backend, options: { spanExporter?: SpanExporter } = {}): Promise<TestServer> {
+export async function startTestServer(backend: Backend, options: { spanExporter?: SpanExporter; env?: Record<string, string> } = {}): Promise<TestServer> {
   const serverDb = backend === "server" ? await createServerDatabase() : undefined;
   const env = {
     TOLLGATE_GRPC_PORT: "0",
@@ -31,6 +31,7 @@ export async function startTestServer(backend: Backend, options: { spanExporter?
     TOLLGATE_LOG_LEVEL: "info",
     TOLLGATE_SHUTDOWN_GRACE_MS: "2000",
     ...(serverDb ? { DATABASE_URL: serverDb.url } : { TOLLGATE_DATA_DIR: ":memory:" }),
+    ...options.env,
   };
   const logs: string[] = [];
   const sink = new Writable({

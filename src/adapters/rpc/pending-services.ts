@@ -1,7 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AuthorizationService } from "../../gen/tollgate/v1/authorization_pb.js";
 import type { RatingService } from "../../gen/tollgate/v1/rating_pb.js";
-import type { WalletService } from "../../gen/tollgate/v1/wallet_pb.js";
 import { unimplemented } from "./errors.js";
 
 /*
@@ -11,7 +10,6 @@ import { unimplemented } from "./errors.js";
  */
 
 const rating = "usage rating (RatingService: formula rating, ingestion and the tamper-evident event log)";
-const wallet = "prepaid wallets (WalletService: balances, credit grants and alerts)";
 const authorization = "real-time authorization (AuthorizationService: reserve, commit, extend and release)";
 
 export class RatingServicePending implements ServiceImpl<typeof RatingService> {
@@ -29,25 +27,6 @@ export class RatingServicePending implements ServiceImpl<typeof RatingService> {
   }
   verifyEventLog(): never {
     throw unimplemented(rating);
-  }
-}
-
-export class WalletServicePending implements ServiceImpl<typeof WalletService> {
-  getBalance(): never {
-    throw unimplemented(wallet);
-  }
-  grantCredits(): never {
-    throw unimplemented(wallet);
-  }
-  listWalletEvents(): never {
-    throw unimplemented(wallet);
-  }
-  // eslint-disable-next-line require-yield -- refuses before producing anything
-  async *watchBalance(): AsyncGenerator<never> {
-    throw unimplemented(wallet);
-  }
-  setBalanceAlerts(): never {
-    throw unimplemented(wallet);
   }
 }
 

@@ -1,0 +1,63 @@
+import { planVersionAt } from "../../domain/catalog/plan.js";
+import { Decimal } from "../../domain/money/decimal.js";
+import { ok, type Result } from "../../domain/result.js";
+import type { WalletRejection } from "../../domain/wallet/wallet.decide.js";
+import type { Wallet } from "../../domain/wallet/wallet.js";
+import { loadCustomerWithPlan } from "../catalog/load-customer.js";
+import type { AppError } from "../errors.js";
+import type { CatalogRepository } from "../ports/catalog-repository.js";
+import type { Clock } from "../ports/clock.js";
+import type { WalletKey } from "../ports/wallet-store.js";
+import type { WalletWriter } from "./wallet-writer.js";
+
+/** The wallet of a known customer, in its plan's currency. */
+export type CustomerWallet = { readonly key: WalletKey; readonly currency: string; readonly overageLimit: Decimal };
+
+/** Finds the customer (NOT_FOUND otherwise) and what its wallet is opened with. */
+export async function customerWallet(catalog: CatalogRepository, clock: Clock, tenantId: string, customerId: string): Promise<Result<CustomerWallet, AppError>> {
+  const loaded = await loadCustomerWithPlan(catalog, tenantId, customerId);
+  if (!loaded.ok) return loaded;
+  const { customer, plan } = loaded.value;
+  const version = planVersionAt(plan, clock.now());
+  return ok({ key: { tenantId, walletId: customer.id }, currency: plan.currency, overageLimit: version?.overageLimit ?? Decimal.ZERO });
+}
+
+/** Opens the wallet on first use; a no-op (no write) once it is open. */
+export async function ensureOpen(writer: WalletWriter, wallet: CustomerWallet, now: Date): Promise<Wallet> {
+  const current = await writer.current(wallet.key);
+  if (current.opened) return current;
+  const opened = await writer.execute(wallet.key, { type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now });
+  return opened.ok ? opened.value.wallet : current;
+}
+
+/** What a refusal concerns, so its message can name it. */
+export type RefusalContext = { readonly grantId?: string; readonly reservationId?: string; readonly amountField?: string; readonly expiryField?: string };
+
+/** How a wallet's refusals read to callers. */
+export function walletRefusal(rejection: WalletRejection, context: RefusalContext): AppError {
+  const amountField = context.amountField ?? "amount";
+  switch (rejection) {
+    case "GRANT_ID_CONFLICT":
+      return { kind: "ALREADY_EXISTS", resource: "grant", id: context.grantId ?? "", detail: `grant "${context.grantId ?? ""}" exists with different content` };
+    case "RESERVATION_ID_CONFLICT":
+      return { kind: "ALREADY_EXISTS", resource: "reservation", id: context.reservationId ?? "", detail: "a reservation with this id exists with a different amount" };
+    case "SETTLEMENT_CONFLICT":
+      return { kind: "ALREADY_EXISTS", resource: "reservation", id: context.reservationId ?? "", detail: "this reservation was already settled with different usage" };
+    case "AMOUNT_NOT_POSITIVE":
+      return { kind: "INVALID_ARGUMENT", violations: [{ field: amountField, description: "must be greater than zero" }] };
+    case "AMOUNT_NEGATIVE":
+      return { kind: "INVALID_ARGUMENT", violations: [{ field: amountField, description: "must not be negative" }] };
+    case "EXPIRY_NOT_IN_FUTURE":
+      return { kind: "INVALID_ARGUMENT", violations: [{ field: context.expiryField ?? "expires_at", description: "must be in the future" }] };
+    case "CURRENCY_MISMATCH":
+      return { kind: "FAILED_PRECONDITION", message: "the wallet is in another currency" };
+    case "WALLET_NOT_OPEN":
+      return { kind: "FAILED_PRECONDITION", message: "the wallet is not open" };
+    case "INSUFFICIENT_FUNDS":
+      return { kind: "FAILED_PRECONDITION", message: "insufficient funds" };
+    case "UNKNOWN_RESERVATION":
+      return { kind: "NOT_FOUND", resource: "reservation", id: context.reservationId ?? "" };
+    case "RESERVATION_CLOSED":
+      return { kind: "FAILED_PRECONDITION", message: "the reservation is already settled or released" };
+  }
+}
