@@ -5,6 +5,7 @@ import { execSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { readFileSync, writeFileSync } from "node:fs";
 import { runEcho } from "./echo.mjs";
+import { runWallet } from "./wallet.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const only = process.argv.slice(2);
@@ -58,6 +59,34 @@ if (want("echo")) {
     `| pgbench \`select 1\`, 16 clients (baseline) | ${fmt(pg.tps)} tx/s | avg ${fmt(pg.latencyAvgMs, 2)} ms | 1 |`,
   ].join("\n");
   doc = replaceSection(doc, "echo", table);
+  console.log(table);
+}
+
+if (want("wallet")) {
+  const r = await runWallet({ seconds });
+  const pg = r["pgbench hot-row conditional UPDATE (16 clients)"];
+  const pair = (name) => {
+    const v = r[name];
+    return `| ${name} | ${fmt(v.rate)} pairs/s (${fmt(v.rate * 2)} commands/s) | ${fmt(v.p50Ms, 1)} / ${fmt(v.p99Ms, 1)} ms | ${fmt(v.rate / pg.tps, 2)} |`;
+  };
+  const uniform = r["10k wallets, uniform, 256 callers"].rate;
+  const skewed = r["10k wallets, Zipf(1), 256 callers"].rate;
+  const table = [
+    `Measured ${when}.`,
+    "",
+    "| what | rate | p50 / p99 per pair | ratio of pairs/s to pgbench |",
+    "|---|---|---|---|",
+    pair("hot wallet, 64 callers"),
+    pair("hot wallet, 256 callers"),
+    pair("10k wallets, uniform, 256 callers"),
+    pair("10k wallets, Zipf(1), 256 callers"),
+    `| pgbench conditional UPDATE of one hot row, 16 clients (baseline) | ${fmt(pg.tps)} tx/s | avg ${fmt(pg.latencyAvgMs, 2)} ms | 1 |`,
+    "",
+    `Skewed vs uniform (Zipf / uniform pairs/s): **${fmt(skewed / uniform, 2)}** (goal ≥ 0.9).`,
+    "",
+    `Loading a wallet (snapshot + tail, no cache): 10 events ${fmt(r["load, 10 events"].ms, 2)} ms, 100k events ${fmt(r["load, 100k events"].ms, 2)} ms: **${fmt(r["load, 100k events"].ms / r["load, 10 events"].ms, 2)}x** (goal ≤ 2x).`,
+  ].join("\n");
+  doc = replaceSection(doc, "wallet", table);
   console.log(table);
 }
 

@@ -26,6 +26,12 @@ export const limits = {
   pricesPerPlanVersionMax: 500,
   attributeValueLengthMax: 1024,
   fingerprintLengthMax: 256,
+  /**
+   * Closed holds a wallet remembers so a retried settle or release answers as before. Older ones
+   * are forgotten: the state (copied on every change) must stay small. Callers' own ids (event
+   * ids in the usage log) are the durable idempotency record.
+   */
+  walletClosedHoldsMax: 256,
   /** Request body limit on both transports, in bytes. */
   requestBytesMax: 4 * 1024 * 1024,
 } as const;

@@ -1,4 +1,5 @@
 import { assert, assertNever } from "../assert.js";
+import { limits } from "../limits.js";
 import { Decimal } from "../money/decimal.js";
 import type { GrantSource, WalletEvent } from "./events.js";
 
@@ -85,7 +86,12 @@ function withoutHold(w: Wallet, reservationId: string, closed: ClosedHold): Pick
   const holds = new Map(w.holds);
   holds.delete(reservationId);
   const closedHolds = new Map(w.closedHolds);
+  closedHolds.delete(reservationId); // re-inserted last: it is the newest
   closedHolds.set(reservationId, closed);
+  for (const oldest of closedHolds.keys()) {
+    if (closedHolds.size <= limits.walletClosedHoldsMax) break;
+    closedHolds.delete(oldest);
+  }
   return { holds, closedHolds };
 }
 

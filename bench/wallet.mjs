@@ -1,0 +1,145 @@
+// bench/wallet: durable reservations per second on wallets through the application layer (the
+// single writer with group commit over server Postgres), beside pgbench's conditional UPDATE
+// of one hot row on the same Postgres in the same run.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import pino from "pino";
+import { migrateToLatest, openDatabase } from "../dist/src/adapters/postgres/database.js";
+import { WalletChanges } from "../dist/src/adapters/postgres/wallet-change-feed.js";
+import { PostgresWalletStore } from "../dist/src/adapters/postgres/wallet-store.js";
+import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
+import { Decimal } from "../dist/src/domain/money/decimal.js";
+import { closedLoop } from "./lib/load.mjs";
+import { pgbench, pgUrl } from "./lib/pgbench.mjs";
+
+const cent = Decimal.parse("0.01").value;
+const plenty = Decimal.parse("100000000").value;
+const clock = { now: () => new Date() };
+
+async function freshDatabase() {
+  const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+function writerFor(handle, snapshotEvery = 100) {
+  const store = new PostgresWalletStore(handle.db, false);
+  const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, {
+    snapshotEvery,
+    expiryWarningLeadMs: 86_400_000,
+    batchMax: 1000,
+    cachedWalletsMax: 100_000,
+  });
+  return { store, writer };
+}
+
+async function fund(writer, walletId) {
+  const key = { tenantId: "bench", walletId };
+  const now = new Date();
+  await writer.execute(key, { type: "OpenWallet", currency: "USD", overageLimit: Decimal.ZERO, now });
+  await writer.execute(key, { type: "GrantCredits", grantId: "g", amount: plenty, source: "PURCHASE", expiresAt: undefined, priority: 0, reference: "", now });
+  return key;
+}
+
+let seq = 0;
+/** One durable reservation, then its release: holds do not pile up, as in real traffic. */
+const reserve = (writer, key) => async () => {
+  const now = new Date();
+  const reservationId = `r${++seq}`;
+  const r = await writer.execute(key, { type: "ReserveFunds", reservationId, amount: cent, expiresAt: new Date(now.getTime() + 3_600_000), now });
+  if (!r.ok) throw new Error(r.error);
+  const s = await writer.execute(key, { type: "SettleReservation", reservationId, eventId: `e${reservationId}`, charged: cent, now });
+  if (!s.ok) throw new Error(s.error);
+};
+
+/** Zipf(s=1) sampler over n items by inverse CDF on precomputed weights. */
+function zipf(n) {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) cdf[i] = total += 1 / (i + 1);
+  return () => {
+    const x = Math.random() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+async function timeLoads(store, key, times) {
+  const t0 = performance.now();
+  for (let i = 0; i < times; i++) await store.load(key);
+  return (performance.now() - t0) / times;
+}
+
+const progress = (what) => process.stderr.write(`[bench/wallet ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
+
+export async function runWallet({ seconds = 10 } = {}) {
+  const db = await freshDatabase();
+  const handle = await openDatabase({ kind: "server", url: db.url, poolMax: 4 });
+  const results = {};
+  try {
+    await migrateToLatest(handle.db);
+    const { store, writer } = writerFor(handle);
+
+    progress("hot wallet");
+    const hot = await fund(writer, "hot");
+    for (const concurrency of [64, 256]) results[`hot wallet, ${concurrency} callers`] = await closedLoop({ concurrency, seconds, call: reserve(writer, hot) });
+
+    progress("creating 10k wallets");
+    const wallets = 10_000;
+    for (let i = 0; i < wallets; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => fund(writer, `w${i + j}`)));
+    const keys = Array.from({ length: wallets }, (_, i) => ({ tenantId: "bench", walletId: `w${i}` }));
+    const uniformPick = () => keys[Math.floor(Math.random() * wallets)];
+    const zipfIndex = zipf(wallets);
+    const zipfPick = () => keys[zipfIndex()];
+    progress("uniform vs Zipf");
+    results["10k wallets, uniform, 256 callers"] = await closedLoop({ concurrency: 256, seconds, call: () => reserve(writer, uniformPick())() });
+    results["10k wallets, Zipf(1), 256 callers"] = await closedLoop({ concurrency: 256, seconds, call: () => reserve(writer, zipfPick())() });
+
+    progress("load time");
+    // Load time: a wallet with 10 events vs one with 100,000 (snapshots every 100 events).
+    const small = await fund(writer, "small");
+    for (let i = 0; i < 4; i++) await reserve(writer, small)();
+    const big = await fund(writer, "big");
+    for (let i = 0; i < 50_000; i += 1000) await Promise.all(Array.from({ length: 1000 }, () => reserve(writer, big)()));
+    const cold = new PostgresWalletStore(handle.db, false);
+    await timeLoads(cold, small, 20);
+    results["load, 10 events"] = { ms: await timeLoads(cold, small, 200) };
+    results["load, 100k events"] = { ms: await timeLoads(cold, big, 200) };
+    void store;
+  } finally {
+    await handle.close();
+    await db.drop();
+  }
+  results["pgbench hot-row conditional UPDATE (16 clients)"] = pgbench({
+    setupSql: "drop table if exists tollgate_bench_hot; create table tollgate_bench_hot (id int primary key, balance bigint not null); insert into tollgate_bench_hot values (1, 1000000000000);",
+    script: "update tollgate_bench_hot set balance = balance - 1 where id = 1 and balance >= 1;\n",
+    clients: 16,
+    seconds,
+  });
+  execFileSync("psql", [pgUrl, "-q", "-c", "drop table if exists tollgate_bench_hot"]);
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await runWallet({ seconds: Number(process.env.BENCH_SECONDS ?? 10) }), null, 2));
+}
