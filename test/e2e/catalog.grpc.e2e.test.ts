@@ -136,6 +136,19 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
       expect(meters).toContainEqual({ key: "output_tokens", display_name: "Output tokens", unit: "token" });
     });
 
+    it("accepts a meter at every length bound (128-character key, 256-character name, 64-character unit)", async () => {
+      const meter = { key: `b${"_".repeat(127)}`, display_name: "n".repeat(256), unit: "u".repeat(64) };
+      const response = (await catalog.call("DefineMeter", meter)) as { meter: Meter };
+      expect(response.meter).toEqual(meter);
+    });
+
+    it("identical DefineMeter calls racing each other all return the meter and define it once", async () => {
+      const request = { key: "racing_meter", display_name: "Racing", unit: "call" };
+      const answers = (await Promise.all(Array.from({ length: 6 }, () => catalog.call("DefineMeter", request)))) as { meter: Meter }[];
+      for (const answer of answers) expect(answer.meter).toEqual(request);
+      expect((await listMeters()).filter((m) => m.key === "racing_meter")).toEqual([request]);
+    });
+
     it("defining the same meter again returns it and adds nothing", async () => {
       const before = await listMeters();
       const again = (await catalog.call("DefineMeter", { key: "input_tokens", display_name: "Input tokens", unit: "token" })) as { meter: Meter };
@@ -157,7 +170,9 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
       ["an uppercase, dashed key", { key: "Input-Tokens", unit: "token" }, "key: "],
       ["an empty key", { key: "", unit: "token" }, "key: is required"],
       ["a key starting with a digit", { key: "1st_tokens", unit: "token" }, "key: "],
-      ["a key the formula language reserves", { key: "cost", unit: "usd" }, "key: "],
+      ["the reserved key cost", { key: "cost", unit: "usd" }, "key: "],
+      ["the reserved key min (a function name)", { key: "min", unit: "x" }, "key: "],
+      ["the reserved key true", { key: "true", unit: "x" }, "key: "],
       ["a key of 129 characters", { key: `m${"x".repeat(128)}`, unit: "token" }, "key: must be at most 128 characters"],
       ["a display name of 300 characters", { key: "long_named", display_name: "n".repeat(300), unit: "token" }, "display_name: must be at most 256 characters, got 300"],
       ["a display name with a control character", { key: "ctl_named", display_name: "bad\nname", unit: "token" }, "display_name: "],
@@ -195,6 +210,23 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
       })) as { model: Model };
       expect(response.model.cost_versions).toEqual([{ version: 1, effective_from: ts("2025-05-22T00:00:00Z"), cost: sonnet4Cost, currency: "USD" }]);
       expect(response.model.cost_versions[0]?.cost.rates).toEqual({ rate_in: "0.000003", rate_out: "0.000015", rate_cached: "0.0000003" });
+    });
+
+    it("returns formulas intact: whitespace in the expression and trailing zeros in rates are not normalised", async () => {
+      const raw: Formula = { expression: "  input_tokens\t*  rate_in +(output_tokens*rate_out) ", rates: { rate_in: "0.0000100", rate_out: "00.000020" } };
+      const response = (await catalog.call("DefineModel", { key: "raw-formula", cost: raw, currency: "USD", effective_from: ts("2025-01-01T00:00:00Z") })) as { model: Model };
+      expect(response.model.cost_versions[0]?.cost).toEqual(raw);
+      const [listed] = (await listModels()).filter((m) => m.key === "raw-formula");
+      expect(listed?.cost_versions[0]?.cost).toEqual(raw);
+    });
+
+    it("accepts model keys as vendors spell them, with slashes, dots and colons", async () => {
+      for (const key of ["anthropic/claude-3.5-sonnet", "bedrock:claude-sonnet-4", "Meta-Llama-3.1-70B"]) {
+        const response = (await catalog.call("DefineModel", { key, cost: sonnet4Cost, currency: "USD", effective_from: ts("2025-01-01T00:00:00Z") })) as { model: Model };
+        expect(response.model.key).toBe(key);
+        expect(response.model.display_name).toBe(key);
+      }
+      expect((await listModels()).map((m) => m.key)).toEqual(expect.arrayContaining(["anthropic/claude-3.5-sonnet", "bedrock:claude-sonnet-4", "Meta-Llama-3.1-70B"]));
     });
 
     it("lists models by key, and only those carrying the tag when one is given", async () => {
@@ -270,6 +302,9 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
       ["an empty key", { key: "" }, "key: is required", []],
       ["a display name of 300 characters", { display_name: "d".repeat(300) }, "display_name: must be at most 256 characters", []],
       ["an uppercase tag", { tags: ["Chat"] }, "tags[0]: ", []],
+      ["a tag of 65 characters", { tags: ["chat", "t".repeat(65)] }, "tags[1]: ", []],
+      ["33 tags", { tags: Array.from({ length: 33 }, (_, i) => `tag${i}`) }, "tags: must have at most 32 tags", []],
+      ["a vendor of 300 characters", { vendor: "v".repeat(300) }, "vendor: must be at most 256 characters", []],
       ["no cost formula", { cost: null }, "cost.expression: is required", []],
       ["a syntax error in the cost formula", { cost: { expression: "input_tokens * * rate_in", rates: { rate_in: "0.000001" } } }, "cost.expression: ", ["column 16"]],
       ["an unknown meter in the cost formula", { cost: { expression: "input_tokenz * rate_in", rates: { rate_in: "0.000001" } } }, "cost.expression: ", ["column 1", 'did you mean "input_tokens"']],
@@ -294,7 +329,7 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
     /** Sonnet 4 resold at 20% over list; any other model at cost + 25%. */
     const sonnetPrice: Formula = { expression: tokenExpression, rates: { rate_in: "0.0000036", rate_out: "0.000018", rate_cached: "0.00000036" } };
     const proV1 = {
-      version: 0,
+      version: 42,
       effective_from: ts("2025-01-01T00:00:00Z", 250_000_000),
       prices: [
         { model: "claude-sonnet-4", formula: sonnetPrice },
@@ -340,6 +375,22 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
         published_at: expect.objectContaining({ seconds: expect.any(String) }),
       });
       expect(Math.abs(Number(v1?.published_at.seconds) * 1000 - Date.now())).toBeLessThan(60_000);
+    });
+
+    it("accepts and returns intact prices using attributes, period quantities, tiers and functions", async () => {
+      await createPlan("tiered", "USD");
+      const prices = [
+        {
+          model: "gpt-4o",
+          formula: {
+            expression: 'if(attr.region == "eu", cost * 1.3, cost * 1.25) + graduated(output_tokens, period.output_tokens, 0, rate_first, 1000000, rate_after)',
+            rates: { rate_first: "0.000001", rate_after: "0.0000005" },
+          },
+        },
+        { model: "*", formula: { expression: "max(round(cost * 1.25, 6), 0.0001)", rates: {} } },
+      ];
+      const plan = await publish("tiered", { effective_from: ts("2025-01-01T00:00:00Z"), prices });
+      expect(plan.versions[0]?.prices).toEqual(prices);
     });
 
     it("GetPlan and ListPlans return the plan as published", async () => {
@@ -449,6 +500,16 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
         ["twice"],
       ],
       ["a price with no formula", { prices: [{ model: "gpt-4o" }] }, "version.prices[0].formula.expression: is required", []],
+      ["a constant division by zero", { prices: [{ model: "gpt-4o", formula: { expression: "cost / 0", rates: {} } }] }, "version.prices[0].formula.expression: ", ["column 8", "division by zero"]],
+      ["an unknown function", { prices: [{ model: "gpt-4o", formula: { expression: "maxx(cost, 1)", rates: {} } }] }, "version.prices[0].formula.expression: ", ["column 1", 'did you mean "max"']],
+      ["an expression of 5000 characters", { prices: [{ model: "gpt-4o", formula: { expression: `cost${" ".repeat(4996)}`, rates: {} } }] }, "version.prices[0].formula.expression: ", ["4096"]],
+      [
+        "101 rates on one formula",
+        { prices: [{ model: "gpt-4o", formula: { expression: "cost", rates: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${i}`, "1"])) } }] },
+        "version.prices[0].formula.rates: ",
+        ["100"],
+      ],
+      ["501 prices", { prices: Array.from({ length: 501 }, () => ({ model: "*", formula: { expression: "cost", rates: {} } })) }, "version.prices: must have at most 500 prices", []],
       ["a recurring fee that is not a number", { recurring_fee: { amount: "abc", currency: "USD" } }, "version.recurring_fee.amount: ", ['"abc"']],
       ["a negative overage limit", { overage_limit: { amount: "-1", currency: "USD" } }, "version.overage_limit.amount: ", []],
       ["included credit in another currency", { included_credit: { amount: "5", currency: "EUR" } }, "version.included_credit.currency: ", ["USD", '"EUR"']],
@@ -551,6 +612,15 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
       expect(await createCustomer({ customer_id: "bob", plan_key: "eu-pro" })).toEqual(bob);
     });
 
+    it("identical CreateCustomer calls racing each other all return one and the same customer", async () => {
+      const request = { customer_id: "racer", display_name: "Racer", plan_key: "basic", started_at: ts("2025-04-01T00:00:00Z"), limits: { max_concurrent_reservations: 2 } };
+      const answers = (await Promise.all(Array.from({ length: 6 }, () => catalog.call("CreateCustomer", request)))) as { customer: Customer }[];
+      const [firstAnswer] = answers;
+      for (const answer of answers) expect(answer.customer).toEqual(firstAnswer?.customer);
+      expect(firstAnswer?.customer.subscriptions).toEqual([{ plan_key: "basic", started_at: ts("2025-04-01T00:00:00Z"), ended_at: null }]);
+      expect(await getCustomer("racer")).toEqual(firstAnswer?.customer);
+    });
+
     it("creating the same customer again returns the original unchanged", async () => {
       expect(await createCustomer(alice)).toEqual(created);
     });
@@ -578,6 +648,8 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
     it.each([
       ["an id with a space", { customer_id: "dave smith" }, "customer_id: "],
       ["an empty id", { customer_id: "" }, "customer_id: is required"],
+      ["a non-ASCII id", { customer_id: "josé" }, "customer_id: "],
+      ["an id of 129 characters", { customer_id: "c".repeat(129) }, "customer_id: must be at most 128 characters"],
       ["a display name of 300 characters", { display_name: "x".repeat(300) }, "display_name: must be at most 256 characters"],
       ["a fingerprint of 300 characters", { fingerprint: "f".repeat(300) }, "fingerprint: must be at most 256 characters"],
       ["a start before 2000", { started_at: ts("1999-06-01T00:00:00Z") }, "started_at: "],
@@ -659,6 +731,18 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
         expect(plan.code).toBe(grpc.status.NOT_FOUND);
         expect(plan.details).toContain('"platinum"');
         expect(await getCustomer("erin")).toEqual(before);
+      });
+
+      it("ChangePlan without effective_at takes effect now", async () => {
+        await createCustomer({ customer_id: "gina", plan_key: "basic", started_at: ts("2025-02-01T00:00:00Z") });
+        const before = Date.now();
+        const response = (await catalog.call("ChangePlan", { customer_id: "gina", plan_key: "team" })) as { customer: Customer };
+        const [old, current] = response.customer.subscriptions;
+        expect(current?.plan_key).toBe("team");
+        const startedMs = Number(current?.started_at.seconds) * 1000 + (current?.started_at.nanos ?? 0) / 1e6;
+        expect(startedMs).toBeGreaterThanOrEqual(before - 2000);
+        expect(startedMs).toBeLessThanOrEqual(Date.now() + 1000);
+        expect(old?.ended_at).toEqual(current?.started_at);
       });
 
       it("a third plan extends the timeline, each subscription ending where the next starts", async () => {

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { grpcService } from "../support/grpc-client.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+const ts = (iso: string, nanos = 0) => ({ seconds: String(Date.parse(iso) / 1000), nanos });
+describe.each(["embedded", "server"] as const)("probe %s", (backend) => {
+  let server: TestServer; let c: ReturnType<typeof grpcService>;
+  beforeAll(async () => { server = await startTestServer(backend); c = grpcService(server.grpcAddress, "CatalogService", server.apiKey); }, 60000);
+  afterAll(async () => { c.close(); await server.stop(); });
+  it("probe", async () => {
+    const show = async (label: string, p: Promise<unknown>) => { try { console.log(label, JSON.stringify(await p)); } catch (e) { const err = e as { code: number; details: string }; console.log(label, "ERR", err.code, err.details); } };
+    await c.call("DefineMeter", { key: "input_tokens", unit: "token" });
+    await show("ws", c.call("DefineModel", { key: "m1", cost: { expression: "  input_tokens\t*  rate_in ", rates: { rate_in: "0.0000100" } }, currency: "USD", effective_from: ts("2025-01-01T00:00:00Z", 123456789) }));
+    await show("meter-conc", Promise.all([1,2,3,4,5,6].map(() => c.call("DefineMeter", { key: "conc", unit: "u" }))));
+    await show("plan-conc", Promise.all([1,2,3,4,5,6].map(() => c.call("CreatePlan", { key: "p", currency: "USD" }))));
+    await show("cust-conc", Promise.all([1,2,3,4,5,6].map(() => c.call("CreateCustomer", { customer_id: "c", plan_key: "p", started_at: ts("2025-01-01T00:00:00Z") }))));
+    await show("model-conc", Promise.all([1,2,3,4,5,6].map(() => c.call("DefineModel", { key: "mc", cost: { expression: "input_tokens * 2", rates: {} }, currency: "USD", effective_from: ts("2025-01-01T00:00:00Z") }))));
+    await show("model-reprice-conc", Promise.all([1,2,3,4,5,6].map(() => c.call("DefineModel", { key: "mc", cost: { expression: "input_tokens * 3", rates: {} }, currency: "USD", effective_from: ts("2025-02-01T00:00:00Z") }))));
+    await show("publish-conc", Promise.all([1,2,3,4,5,6].map(() => c.call("PublishPlanVersion", { plan_key: "p", version: { effective_from: ts("2025-01-01T00:00:00Z"), prices: [] } }))));
+    await show("publish-conc-now", Promise.all([1,2,3].map((i) => c.call("PublishPlanVersion", { plan_key: "p", version: { prices: [], recurring_fee: { amount: String(i), currency: "USD" } } }))));
+    await show("getplan", c.call("GetPlan", { plan_key: "p" }));
+    await show("change-conc", Promise.all([1,2,3].map(() => c.call("ChangePlan", { customer_id: "c", plan_key: "p2", effective_at: ts("2025-03-01T00:00:00Z") }))));
+    await c.call("CreatePlan", { key: "p2", currency: "USD" });
+    await show("change-conc", Promise.all([1,2,3].map(() => c.call("ChangePlan", { customer_id: "c", plan_key: "p2", effective_at: ts("2025-03-01T00:00:00Z") }))));
+    await show("change-default", c.call("ChangePlan", { customer_id: "c", plan_key: "p" }));
+    await show("version-ignored", c.call("PublishPlanVersion", { plan_key: "p2", version: { version: 42, prices: [] } }));
+    await show("getplan-bad", c.call("GetPlan", { plan_key: "bad key" }));
+    await show("meter256", c.call("DefineMeter", { key: "x".repeat(128), display_name: "d".repeat(256), unit: "u".repeat(64) }));
+    await show("trial-no-start", c.call("CreateCustomer", { customer_id: "t", plan_key: "p", trial_ends_at: ts("2020-01-01T00:00:00Z") }));
+    await show("future-start", c.call("CreateCustomer", { customer_id: "fut", plan_key: "p", started_at: ts("2199-01-01T00:00:00Z") }));
+    await show("limits-float", c.call("CreateCustomer", { customer_id: "lf", plan_key: "p", limits: { daily_spend_cap: { amount: "10.5", currency: "" }, max_concurrent_reservations: 2147483647 } }));
+    await show("empty-amount-currency", c.call("PublishPlanVersion", { plan_key: "p2", version: { prices: [], recurring_fee: { amount: "", currency: "EUR" } } }));
+    await show("rates-unused", c.call("PublishPlanVersion", { plan_key: "p2", version: { prices: [{ model: "*", formula: { expression: "cost", rates: { unused: "1" } } }] } }));
+    await show("neg-rate", c.call("PublishPlanVersion", { plan_key: "p2", version: { prices: [{ model: "*", formula: { expression: "cost * r", rates: { r: "-1" } } }] } }));
+    await show("neg-result", c.call("PublishPlanVersion", { plan_key: "p2", version: { prices: [{ model: "*", formula: { expression: "0 - cost", rates: {} } }] } }));
+    await show("listmodels-upper", c.call("ListModels", { tag: "CHAT" }));
+  });
+});
