@@ -404,6 +404,15 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
       expect(keys).toEqual([...keys].sort());
     });
 
+    it("orders plans by key in code-point order on every backend: uppercase before lowercase", async () => {
+      await createPlan("Zulu", "USD");
+      await createPlan("alpha.1", "USD");
+      const keys = (await listPlans()).map((p) => p.key);
+      expect(keys).toEqual([...keys].sort());
+      expect(keys.indexOf("Zulu")).toBeLessThan(keys.indexOf("alpha.1"));
+      expect(keys.indexOf("alpha.1")).toBeLessThan(keys.indexOf("basic"));
+    });
+
     it("creating the same plan again returns it unchanged, with its versions", async () => {
       const again = await createPlan("pro", "USD", "Pro");
       expect(again).toEqual(published);
@@ -524,7 +533,8 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
       expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(error.details.startsWith(prefix)).toBe(true);
       for (const fragment of fragments) expect(error.details).toContain(fragment);
-      expect(await getPlan("pro")).toEqual(published);
+      expect(await getPlan("pro")).toEqual(before);
+      expect(before).toEqual(published);
     });
 
     it("refuses a publish without a version naming version", async () => {
