@@ -1,6 +1,5 @@
 import type { Decimal } from "../money/decimal.js";
-import type { GrantSource } from "./events.js";
-import { available, creditsRemaining, reserved, type Wallet } from "./wallet.js";
+import { available, creditsRemaining, reserved, type Grant, type Wallet } from "./wallet.js";
 
 /** What a caller sees of a wallet: the read model, derived from state, never stored as truth. */
 export type Balance = {
@@ -11,15 +10,8 @@ export type Balance = {
   readonly reserved: Decimal;
   readonly overageUsed: Decimal;
   readonly overageLimit: Decimal;
-  /** Grants with something left, in drawdown order's terms (expiry, priority). */
-  readonly grants: readonly {
-    readonly grantId: string;
-    readonly source: GrantSource;
-    readonly granted: Decimal;
-    readonly remaining: Decimal;
-    readonly expiresAt: Date | undefined;
-    readonly priority: number;
-  }[];
+  /** Grants with something left. */
+  readonly grants: readonly Pick<Grant, "grantId" | "source" | "granted" | "remaining" | "expiresAt" | "priority">[];
 };
 
 export function balanceOf(w: Wallet): Balance {
