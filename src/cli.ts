@@ -7,7 +7,7 @@ import { Sha256SecretHasher } from "./adapters/system/sha256-secret-hasher.js";
 import { SystemClock } from "./adapters/system/system-clock.js";
 import { CreateTenant } from "./application/tenants/create-tenant.js";
 import { apiKeyFile } from "./bootstrap.js";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { ConfigError, inMemoryDataDir, loadConfig, type Config } from "./config.js";
 import { loadDemoCatalog } from "./demo.js";
 import { startTollgate } from "./main.js";
 
@@ -29,6 +29,9 @@ TOLLGATE_GRPC_PORT (50051), TOLLGATE_HTTP_PORT (8080), TOLLGATE_HOST (0.0.0.0), 
 class UsageError extends Error {}
 
 function openForCommand(config: Config, purpose: string) {
+  if (!config.databaseUrl && config.dataDir === inMemoryDataDir) {
+    throw new UsageError(`TOLLGATE_DATA_DIR=${inMemoryDataDir} lives inside a server process only; this command needs a data dir or DATABASE_URL`);
+  }
   return openDatabase(
     config.databaseUrl
       ? { kind: "server", url: config.databaseUrl, poolMax: 1 }

@@ -116,9 +116,8 @@ export function buildContainer(infra: Infrastructure): Container {
     })
     .inSingletonScope();
   c.bind(WalletHousekeepingToken)
-    .toDynamicValue((ctx) =>
-      tracedUseCase("RunWalletHousekeeping", new RunWalletHousekeeping(get(ctx, WalletStore), get(ctx, WalletWriterToken), get(ctx, Clock), get(ctx, ConfigToken).expiryWarningLeadMs)),
-    )
+    // Not traced: a tick every second on every instance would be a constant stream of traces.
+    .toDynamicValue((ctx) => new RunWalletHousekeeping(get(ctx, WalletStore), get(ctx, WalletWriterToken), get(ctx, Clock), get(ctx, ConfigToken).expiryWarningLeadMs))
     .inSingletonScope();
 
   c.bind(AuthenticateToken)

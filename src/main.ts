@@ -52,7 +52,12 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
   const logger = createLogger(config.logLevel, options.logDestination);
   const database = await openDatabase(
     config.databaseUrl
-      ? { kind: "server", url: config.databaseUrl, poolMax: config.dbPoolMax }
+      ? {
+          kind: "server",
+          url: config.databaseUrl,
+          poolMax: config.dbPoolMax,
+          onIdleError: (error: Error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
+        }
       : config.dataDir === inMemoryDataDir
         ? { kind: "memory" }
         : { kind: "embedded", dataDir: config.dataDir, purpose: "tollgate serve" },

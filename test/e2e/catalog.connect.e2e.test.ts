@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { backends } from "../support/databases.js";
 import { connectJson } from "../support/grpc-client.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import type { TestServer } from "../support/server.js";
+import { startE2eServer } from "./e2e-server.js";
 
 /*
  * The curl path: Connect JSON over HTTP/1.1 on the HTTP port. Fields are camelCase, enums are
@@ -30,7 +31,7 @@ describe.each(backends())("CatalogService over Connect JSON on %s Postgres", (ba
   };
 
   beforeAll(async () => {
-    server = await startTestServer(backend);
+    server = await startE2eServer(backend);
   }, 60_000);
   afterAll(() => server?.stop());
 

@@ -1,6 +1,6 @@
-import pg from "pg";
 import type { Logger } from "pino";
 import type { CatalogChangeFeed } from "./catalog-cache.js";
+import { ListenConnection } from "./listen-connection.js";
 
 const channel = "tollgate_catalog";
 
@@ -11,35 +11,28 @@ export class LocalCatalogChangeFeed implements CatalogChangeFeed {
 }
 
 /**
- * Catalog changes announced with Postgres NOTIFY so every instance drops its cached copy. If
- * the listening connection drops, the cache cannot trust what it missed: it forgets everything
- * and reconnects.
+ * Catalog changes announced with Postgres NOTIFY so every instance drops its cached copy. While
+ * the listening connection is down, announcements are lost, so the cache forgets everything
+ * when the connection drops and again when it is restored.
  */
 export class PgCatalogChangeFeed implements CatalogChangeFeed {
   private readonly listeners: ((tenantId: string) => void)[] = [];
-  private client: pg.Client | undefined;
-  private closed = false;
+  private readonly connection: ListenConnection;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly publisher: { notify(channel: string, payload: string): Promise<void> },
-    private readonly logger: Logger,
-    private readonly onLost: () => void,
-  ) {}
+    logger: Logger,
+    onGap: () => void,
+  ) {
+    const notify = (tenantId: string) => {
+      for (const listen of this.listeners) listen(tenantId);
+    };
+    this.connection = new ListenConnection(url, channel, notify, onGap, logger);
+  }
 
   async start(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
-    client.on("notification", (message) => {
-      if (message.channel === channel && message.payload) for (const listen of this.listeners) listen(message.payload);
-    });
-    client.on("error", (error) => {
-      this.logger.warn({ err: error }, "catalog change feed lost its connection; dropping cached catalog and reconnecting");
-      this.onLost();
-      if (!this.closed) setTimeout(() => void this.start().catch(() => undefined), 1000).unref();
-    });
-    await client.connect();
-    await client.query(`listen ${channel}`);
-    this.client = client;
+    await this.connection.start();
   }
 
   async publish(tenantId: string): Promise<void> {
@@ -51,7 +44,6 @@ export class PgCatalogChangeFeed implements CatalogChangeFeed {
   }
 
   async stop(): Promise<void> {
-    this.closed = true;
-    await this.client?.end().catch(() => undefined);
+    await this.connection.stop();
   }
 }

@@ -19,7 +19,13 @@ export type DatabaseHandle = {
 };
 
 export type DatabaseOptions =
-  | { readonly kind: "server"; readonly url: string; readonly poolMax: number }
+  | {
+      readonly kind: "server";
+      readonly url: string;
+      readonly poolMax: number;
+      /** Told when an idle pooled connection dies (Postgres restarted, connection killed). */
+      readonly onIdleError?: (error: Error) => void;
+    }
   | { readonly kind: "embedded"; readonly dataDir: string; readonly purpose: string }
   /** In-memory embedded Postgres, for tests that need no files. */
   | { readonly kind: "memory" };
@@ -43,6 +49,9 @@ function redact(url: string): string {
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.kind === "server") {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax });
+    // An idle connection that dies is dropped from the pool and the next query opens a new one.
+    // Without a listener, pg would raise the error as an uncaught exception and end the process.
+    pool.on("error", (error) => options.onIdleError?.(error));
     const dbName = new URL(options.url).pathname.slice(1) || "postgres";
     const db = new Kysely<Database>({ dialect: new TracedDialect(new PostgresDialect({ pool }), "postgresql", dbName) });
     return { db, kind: "server", location: redact(options.url), close: () => db.destroy() };

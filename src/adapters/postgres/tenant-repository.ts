@@ -1,11 +1,22 @@
 import type { Kysely } from "kysely";
 import type { StoredApiKey, Tenant, TenantRepository } from "../../application/ports/tenant-repository.js";
+import { isUniqueViolation } from "./pg-errors.js";
 import type { Database } from "./tables/index.js";
 
 export class PostgresTenantRepository implements TenantRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insertTenant(tenant: Tenant, key: StoredApiKey, now: Date): Promise<void> {
+  async insertTenant(tenant: Tenant, key: StoredApiKey, now: Date): Promise<"written" | "conflict"> {
+    try {
+      await this.insert(tenant, key, now);
+      return "written";
+    } catch (error) {
+      if (isUniqueViolation(error)) return "conflict";
+      throw error;
+    }
+  }
+
+  private async insert(tenant: Tenant, key: StoredApiKey, now: Date): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto("tenants").values({ tenant_id: tenant.id, name: tenant.name, created_at: tenant.createdAt }).execute();
       await trx

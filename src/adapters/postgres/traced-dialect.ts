@@ -13,8 +13,8 @@ import type {
 } from "kysely";
 
 /**
- * Wraps any Kysely dialect so every statement runs in its own client span (child of whatever
- * span is active: the use case's), on embedded and server Postgres alike. Parameters are never
+ * Wraps any Kysely dialect so every statement made inside traced work runs in its own client
+ * span (child of the active span: the use case's), on embedded and server Postgres alike. Parameters are never
  * recorded: they can carry customer data.
  */
 export class TracedDialect implements Dialect {
@@ -66,6 +66,9 @@ class TracedDriver implements Driver {
     const wrapped: DatabaseConnection & { inner: DatabaseConnection } = {
       inner: connection,
       executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+        // Statements outside any traced work (background ticks, migrations) would each start a
+        // trace of their own: noise. They run untraced.
+        if (!trace.getActiveSpan()) return connection.executeQuery<R>(query);
         const operation = query.sql.trimStart().split(/\s/, 1)[0]?.toUpperCase() ?? "QUERY";
         return tracer.startActiveSpan(
           `db ${operation}`,

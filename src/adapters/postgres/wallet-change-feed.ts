@@ -1,6 +1,6 @@
-import pg from "pg";
 import type { Logger } from "pino";
 import type { WalletChangeFeed, WalletKey } from "../../application/ports/wallet-store.js";
+import { ListenConnection } from "./listen-connection.js";
 import { walletChannel } from "./wallet-store.js";
 
 const keyOf = (k: WalletKey) => `${k.tenantId}\u0000${k.walletId}`;
@@ -13,8 +13,7 @@ const keyOf = (k: WalletKey) => `${k.tenantId}\u0000${k.walletId}`;
  */
 export class WalletChanges implements WalletChangeFeed {
   private readonly listeners = new Map<string, Set<(version: number) => void>>();
-  private client: pg.Client | undefined;
-  private closed = false;
+  private connection: ListenConnection | undefined;
 
   constructor(private readonly logger: Logger) {}
 
@@ -36,25 +35,29 @@ export class WalletChanges implements WalletChangeFeed {
     };
   }
 
-  /** Listens for other instances' appends on server Postgres. */
+  /**
+   * Listens for other instances' appends on server Postgres. After a gap in the connection,
+   * every watcher is woken to re-read its wallet (they skip versions they have seen).
+   */
   async listen(url: string): Promise<void> {
-    const client = new pg.Client({ connectionString: url });
-    client.on("notification", (message) => {
-      if (message.channel !== walletChannel || !message.payload) return;
-      const [tenantId, walletId, version] = JSON.parse(message.payload) as [string, string, number];
-      this.publish({ tenantId, walletId }, version);
-    });
-    client.on("error", (error) => {
-      this.logger.warn({ err: error }, "wallet change feed lost its connection; reconnecting");
-      if (!this.closed) setTimeout(() => void this.listen(url).catch(() => undefined), 1000).unref();
-    });
-    await client.connect();
-    await client.query(`listen ${walletChannel}`);
-    this.client = client;
+    this.connection = new ListenConnection(
+      url,
+      walletChannel,
+      (payload) => {
+        const [tenantId, walletId, version] = JSON.parse(payload) as [string, string, number];
+        this.publish({ tenantId, walletId }, version);
+      },
+      () => this.wakeAll(),
+      this.logger,
+    );
+    await this.connection.start();
+  }
+
+  private wakeAll(): void {
+    for (const set of this.listeners.values()) for (const listen of set) listen(Number.MAX_SAFE_INTEGER);
   }
 
   async stop(): Promise<void> {
-    this.closed = true;
-    await this.client?.end().catch(() => undefined);
+    await this.connection?.stop();
   }
 }

@@ -1,4 +1,4 @@
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { HealthImplementation } from "grpc-health-check";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import type { HealthCheckRequest } from "../../gen/grpc/health/v1/health_pb.js";
@@ -56,7 +56,9 @@ export class HealthServiceImpl implements ServiceImpl<typeof Health> {
     return this.state.isServing() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   }
 
+  /** As the gRPC health spec says: an unknown service is a NOT_FOUND error, not a status. */
   check(request: HealthCheckRequest) {
+    if (!this.state.knows(request.service)) throw new ConnectError(`unknown service "${request.service}"`, Code.NotFound);
     return { status: this.statusOf(request.service) };
   }
 

@@ -60,7 +60,7 @@ function startServerSpan(service: DescService, method: DescMethod, ctx: HandlerC
   return { span, spanContext: trace.setSpan(parent, span) };
 }
 
-function finish(pipeline: CallPipeline, span: Span, method: string, startedMs: number, error: ConnectError | undefined): void {
+function finish(pipeline: CallPipeline, span: Span, method: string, startedMs: number, error: ConnectError | undefined, quiet = false): void {
   const code = error ? Code[error.code] : "OK";
   span.setAttribute("rpc.grpc.status_code", error ? error.code : 0);
   if (error && error.code !== Code.NotFound && error.code !== Code.InvalidArgument && error.code !== Code.AlreadyExists) {
@@ -68,6 +68,7 @@ function finish(pipeline: CallPipeline, span: Span, method: string, startedMs: n
   }
   const fields = { method, code, duration_ms: Math.round((performance.now() - startedMs) * 100) / 100 };
   if (error && error.code === Code.Internal) pipeline.logger.error(fields, "call failed");
+  else if (quiet) pipeline.logger.debug(fields, "call");
   else pipeline.logger.info(fields, "call");
   span.end();
 }
@@ -85,7 +86,7 @@ export function wrapUnary(pipeline: CallPipeline, service: DescService, method: 
         await beforeHandler(pipeline, service, ctx, span);
         const response = await handler(request, ctx);
         if (ctx.signal.aborted) throw deadlineError(ctx);
-        finish(pipeline, span, name, startedMs, undefined);
+        finish(pipeline, span, name, startedMs, undefined, pipeline.publicServices.has(service.typeName));
         return response;
       } catch (error) {
         const mapped = asConnectError(error, pipeline.logger, name);

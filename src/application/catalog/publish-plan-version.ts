@@ -27,7 +27,7 @@ export class PublishPlanVersion {
       if (!plan) return notFound("plan", key.value);
       const decision = decidePublishPlanVersion(plan, input, {
         meters: new Set(meters.map((m) => m.key)),
-        models: new Set(models.map((m) => m.key)),
+        models: new Map(models.map((m) => [m.key, m.costVersions[m.costVersions.length - 1]?.currency ?? plan.currency])),
         now: this.clock.now(),
       });
       if (!decision.ok) return invalid(decision.error);

@@ -12,8 +12,8 @@ export type StoredApiKey = {
 };
 
 export interface TenantRepository {
-  /** Creates the tenant and its first key in one transaction. */
-  insertTenant(tenant: Tenant, key: StoredApiKey, now: Date): Promise<void>;
+  /** Creates the tenant and its first key in one transaction; "conflict" if the name is taken. */
+  insertTenant(tenant: Tenant, key: StoredApiKey, now: Date): Promise<"written" | "conflict">;
   findApiKey(keyId: string): Promise<StoredApiKey | undefined>;
   findTenantByName(name: string): Promise<Tenant | undefined>;
 }

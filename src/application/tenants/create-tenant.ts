@@ -28,7 +28,8 @@ export class CreateTenant {
     const tenant: Tenant = { id: this.ids.newId("ten"), name, createdAt: now };
     const keyId = this.ids.newId("key");
     const secret = this.ids.newSecret(32);
-    await this.tenants.insertTenant(tenant, { tenantId: tenant.id, keyId, secretHash: this.hasher.hash(secret), scopes: allScopes, revoked: false }, now);
+    const written = await this.tenants.insertTenant(tenant, { tenantId: tenant.id, keyId, secretHash: this.hasher.hash(secret), scopes: allScopes, revoked: false }, now);
+    if (written === "conflict") return alreadyExists("tenant", name, `a tenant named "${name}" already exists`);
     return ok({ tenant, apiKey: formatApiKey(keyId, secret) });
   }
 }

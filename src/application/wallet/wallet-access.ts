@@ -1,3 +1,4 @@
+import { subscriptionAt } from "../../domain/catalog/customer.js";
 import { planVersionAt } from "../../domain/catalog/plan.js";
 import { Decimal } from "../../domain/money/decimal.js";
 import { ok, type Result } from "../../domain/result.js";
@@ -18,7 +19,12 @@ export async function customerWallet(catalog: CatalogRepository, clock: Clock, t
   const loaded = await loadCustomerWithPlan(catalog, tenantId, customerId);
   if (!loaded.ok) return loaded;
   const { customer, plan } = loaded.value;
-  const version = planVersionAt(plan, clock.now());
+  // The plan in force now, not the last one: a ChangePlan may be dated in the future. Plans of
+  // one customer share a currency, so only the overage limit depends on this.
+  const now = clock.now();
+  const inForce = subscriptionAt(customer, now);
+  const planNow = inForce && inForce.planKey !== plan.key ? ((await catalog.getPlan(tenantId, inForce.planKey)) ?? plan) : plan;
+  const version = planVersionAt(planNow, now);
   return ok({ key: { tenantId, walletId: customer.id }, currency: plan.currency, overageLimit: version?.overageLimit ?? Decimal.ZERO });
 }
 

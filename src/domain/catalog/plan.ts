@@ -75,7 +75,8 @@ export type PlanVersionInput = {
 
 export type PublishContext = {
   readonly meters: ReadonlySet<string>;
-  readonly models: ReadonlySet<string>;
+  /** Defined models, each with the currency of its latest cost version. */
+  readonly models: ReadonlyMap<string, string>;
   readonly now: Date;
 };
 
@@ -84,7 +85,7 @@ export type PublishDecision =
   /** A retry of the publish that made the latest version: nothing new. */
   | { readonly kind: "unchanged" };
 
-function validatePrices(input: PlanVersionInput, ctx: PublishContext): Result<ModelPrice[], FieldViolation> {
+function validatePrices(input: PlanVersionInput, ctx: PublishContext, currency: string): Result<ModelPrice[], FieldViolation> {
   if (input.prices.length > limits.pricesPerPlanVersionMax) {
     return err(violation("version.prices", `must have at most ${limits.pricesPerPlanVersionMax} prices, got ${input.prices.length}`));
   }
@@ -106,6 +107,12 @@ function validatePrices(input: PlanVersionInput, ctx: PublishContext): Result<Mo
     }
     const compiled = compileFormula(price.formula, { meters: ctx.meters, allowCost: true });
     if (!compiled.ok) return err(formulaViolation(`${field}.formula`, compiled.error));
+    const costCurrency = ctx.models.get(price.model);
+    if (compiled.value.usesCost && costCurrency !== undefined && costCurrency !== currency) {
+      return err(
+        violation(`${field}.formula.expression`, `uses cost, but model "${price.model}" is costed in ${costCurrency} and this plan is in ${currency}; price it without cost`),
+      );
+    }
     prices.push({ model: price.model, formula: { expression: price.formula.expression, rates: { ...price.formula.rates } } });
   }
   return ok(prices);
@@ -135,7 +142,7 @@ function sameTerms(a: PlanVersion, b: PlanVersion): boolean {
 export function decidePublishPlanVersion(plan: Plan, input: PlanVersionInput, ctx: PublishContext): Result<PublishDecision, FieldViolation> {
   const effectiveFrom = parseTimeField("version.effective_from", input.effectiveFrom, ctx.now);
   if (!effectiveFrom.ok) return effectiveFrom;
-  const prices = validatePrices(input, ctx);
+  const prices = validatePrices(input, ctx, plan.currency);
   if (!prices.ok) return prices;
   const amounts: Record<string, Decimal> = {};
   for (const [name, field] of [

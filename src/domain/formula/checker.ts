@@ -201,6 +201,12 @@ class Checker {
     } else if (fn.name === "graduated" || fn.name === "volume") {
       this.checkLiteralTiers(name, args.slice(2));
     }
+    if (fn.name === "ceil" || fn.name === "floor") {
+      const step = args[1];
+      if (step?.kind === "const" && step.value instanceof Decimal && !step.value.isPositive()) {
+        this.problem("INVALID_ARGUMENT", `${name}'s step must be positive`, step.pos);
+      }
+    }
     if (fn.name === "round") {
       const digits = args[1];
       if (digits?.kind === "const" && digits.value instanceof Decimal && (!digits.value.isInteger() || digits.value.isNegative() || digits.value.gt(Decimal.fromBigInt(18n)))) {

@@ -9,9 +9,11 @@ class MemoryTenants implements TenantRepository {
   readonly keys = new Map<string, StoredApiKey>();
   readonly tenants: Tenant[] = [];
   lookups = 0;
-  async insertTenant(tenant: Tenant, key: StoredApiKey): Promise<void> {
+  async insertTenant(tenant: Tenant, key: StoredApiKey): Promise<"written" | "conflict"> {
+    if (this.tenants.some((t) => t.name === tenant.name)) return "conflict";
     this.tenants.push(tenant);
     this.keys.set(key.keyId, key);
+    return "written";
   }
   async findApiKey(keyId: string): Promise<StoredApiKey | undefined> {
     this.lookups++;

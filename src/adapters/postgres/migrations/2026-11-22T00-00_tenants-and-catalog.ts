@@ -9,7 +9,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("tenants")
     .addColumn("tenant_id", "text", (c) => c.primaryKey())
-    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("name", "text", (c) => c.notNull().unique())
     .addColumn("created_at", "timestamptz", (c) => c.notNull())
     .execute();
 

@@ -6,7 +6,11 @@ import type { Plan, PlanVersionInput } from "../../../../src/domain/catalog/plan
 export const at = (iso: string): Date => new Date(iso);
 export const now = at("2026-11-22T12:00:00Z");
 export const meters = new Set(["input_tokens", "output_tokens", "cached_input_tokens"]);
-export const models = new Set(["gpt-4o", "claude-sonnet-4"]);
+export const models = new Map([
+  ["gpt-4o", "USD"],
+  ["claude-sonnet-4", "USD"],
+  ["euro-model", "EUR"],
+]);
 
 export const dec = (text: string): Decimal => {
   const parsed = Decimal.parse(text);

@@ -48,6 +48,12 @@ describe("publishing a plan version", () => {
     expect(!twice.ok && twice.error.field).toBe("version.prices[1].model");
   });
 
+  it("refuses a cost-plus price on a model costed in another currency", () => {
+    const decision = decidePublishPlanVersion(proPlan(), versionInput({ prices: [{ model: "euro-model", formula: { expression: "cost * 1.3", rates: {} } }] }), ctx);
+    expect(!decision.ok && decision.error.field).toBe("version.prices[0].formula.expression");
+    expect(!decision.ok && decision.error.description).toMatch(/costed in EUR/);
+  });
+
   it("refuses money in another currency or negative, naming the sub-field", () => {
     const currency = decidePublishPlanVersion(proPlan(), versionInput({ includedCredit: { amount: "5", currency: "EUR" } }), ctx);
     expect(!currency.ok && currency.error.field).toBe("version.included_credit.currency");
