@@ -34,27 +34,38 @@ export class WatchBalance {
   async open(tenantId: string, customerId: string, signal: AbortSignal): Promise<Result<AsyncIterable<BalanceUpdate>, AppError>> {
     const wallet = await customerWallet(this.catalog, this.clock, tenantId, customerId);
     if (!wallet.ok) return wallet;
-    const first = await new GetBalance(this.catalog, this.store, this.clock).execute(tenantId, customerId);
-    if (!first.ok) return first;
-    return { ok: true, value: this.updates(wallet.value.key, first.value, signal) };
+    const readBalance = async () => {
+      const balance = await new GetBalance(this.catalog, this.store, this.clock).execute(tenantId, customerId);
+      if (!balance.ok) throw new Error(`wallet of ${customerId} vanished while watched`);
+      return balance.value;
+    };
+    return { ok: true, value: this.updates(wallet.value.key, readBalance, signal) };
   }
 
-  private async *updates(key: { tenantId: string; walletId: string }, first: Balance, signal: AbortSignal): AsyncGenerator<BalanceUpdate> {
-    yield { balance: first, alerts: [] };
-    let seen = first.version;
+  private async *updates(key: { tenantId: string; walletId: string }, readBalance: () => Promise<Balance>, signal: AbortSignal): AsyncGenerator<BalanceUpdate> {
+    // Subscribe before the first read, so a change landing in between is not missed.
+    let seen = Number.MAX_SAFE_INTEGER;
+    let pending = false;
     let wake: (() => void) | undefined;
     const unsubscribe = this.changes.subscribe(key, (version) => {
       if (version > seen) wake?.();
+      pending = true;
     });
+    const first = await readBalance();
+    seen = first.version;
+    yield { balance: first, alerts: [] };
     const onAbort = () => wake?.();
     signal.addEventListener("abort", onAbort);
     try {
       while (!signal.aborted) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, pollMs).unref?.();
-        });
+        if (!pending) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, pollMs).unref?.();
+          });
+        }
         wake = undefined;
+        pending = false;
         if (signal.aborted) break;
         const events = await this.store.listEvents(key, seen, 1000);
         if (events.length === 0) continue;
