@@ -35,6 +35,8 @@ import { GetBalance } from "./application/wallet/get-balance.js";
 import { GrantCredits } from "./application/wallet/grant-credits.js";
 import { ListWalletEvents } from "./application/wallet/list-wallet-events.js";
 import { RunWalletHousekeeping } from "./application/wallet/run-wallet-housekeeping.js";
+import { GrantPeriodAllowances } from "./application/wallet/grant-period-allowances.js";
+import { PostgresAllowanceSchedule } from "./adapters/postgres/allowance-schedule.js";
 import { SetBalanceAlerts } from "./application/wallet/set-balance-alerts.js";
 import { WatchBalance } from "./application/wallet/watch-balance.js";
 import { WalletWriter } from "./application/wallet/wallet-writer.js";
@@ -70,6 +72,7 @@ export const CachedCatalogToken = token<CachedCatalogRepository>("CachedCatalogR
 export const WalletChangesToken = token<WalletChanges>("WalletChanges");
 export const WalletWriterToken = token<WalletWriter>("WalletWriter");
 export const WalletHousekeepingToken = token<RunWalletHousekeeping>("RunWalletHousekeeping");
+export const PeriodAllowancesToken = token<GrantPeriodAllowances>("GrantPeriodAllowances");
 
 /** Resolves a typed token (inversify's own signature cannot carry the type of a symbol). */
 const get = <T>(ctx: ResolutionContext, id: Token<T>): T => ctx.get<T>(id);
@@ -118,6 +121,12 @@ export function buildContainer(infra: Infrastructure): Container {
   c.bind(WalletHousekeepingToken)
     // Not traced: a tick every second on every instance would be a constant stream of traces.
     .toDynamicValue((ctx) => new RunWalletHousekeeping(get(ctx, WalletStore), get(ctx, WalletWriterToken), get(ctx, Clock), get(ctx, ConfigToken).expiryWarningLeadMs))
+    .inSingletonScope();
+
+  c.bind(PeriodAllowancesToken)
+    .toDynamicValue(
+      (ctx) => new GrantPeriodAllowances(new PostgresAllowanceSchedule(get(ctx, DatabaseToken).db), get(ctx, CatalogRepository), get(ctx, WalletWriterToken), get(ctx, Clock)),
+    )
     .inSingletonScope();
 
   c.bind(AuthenticateToken)

@@ -18,6 +18,7 @@ import {
   CreateTenantToken,
   HealthStateToken,
   LoggerToken,
+  PeriodAllowancesToken,
   resolve,
   WalletChangesToken,
   WalletHousekeepingToken,
@@ -88,7 +89,16 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
       cleanups.unshift(() => walletChanges.stop());
     }
     const housekeeping = resolve(container, WalletHousekeepingToken);
-    const scheduler = new IntervalScheduler("wallet housekeeping", config.schedulerIntervalMs, () => housekeeping.execute(), logger);
+    const allowances = resolve(container, PeriodAllowancesToken);
+    const scheduler = new IntervalScheduler(
+      "wallet housekeeping and period allowances",
+      config.schedulerIntervalMs,
+      async () => {
+        await housekeeping.execute();
+        await allowances.execute();
+      },
+      logger,
+    );
 
     const bootstrap =
       database.kind === "embedded" ? await bootstrapDefaultTenant(database.db, resolve(container, CreateTenantToken), database.location === "memory" ? undefined : config.dataDir, logger) : undefined;

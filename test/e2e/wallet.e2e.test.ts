@@ -105,6 +105,29 @@ describe.each(backends())("WalletService over gRPC on %s Postgres", (backend) =>
     expect(kinds).toEqual(["WalletOpened", "CreditsGranted", "alert CREDITS_EXPIRING", "CreditsExpired", "alert CREDITS_EXPIRED"]);
   }, 20_000);
 
+  it("grants the plan's included credit at the period start, expiring at its end, once", async () => {
+    await catalog.call("CreatePlan", { key: "included", currency: "USD" });
+    await catalog.call("PublishPlanVersion", { plan_key: "included", version: { included_credit: { amount: "5", currency: "USD" }, interval: "BILLING_INTERVAL_DAILY" } });
+    await catalog.call("CreateCustomer", { customer_id: "dora", plan_key: "included" });
+    const deadline = Date.now() + 10_000;
+    let balance: Balance | undefined;
+    while (Date.now() < deadline) {
+      balance = ((await wallet.call("GetBalance", { customer_id: "dora" })) as { balance: Balance }).balance;
+      if (balance.credits_remaining.amount === "5") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const now = new Date();
+    const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const grant = balance?.grants[0] as unknown as { grant_id: string; source: string; expires_at: { seconds: string } } | undefined;
+    expect(balance?.credits_remaining.amount).toBe("5");
+    expect(grant?.grant_id).toBe(`allowance:${dayStart.toISOString()}`);
+    expect(grant?.source).toBe("GRANT_SOURCE_ALLOWANCE");
+    expect(Number(grant?.expires_at.seconds) * 1000).toBe(dayStart.getTime() + 86_400_000);
+    await new Promise((r) => setTimeout(r, 400)); // several more ticks
+    const { events } = (await wallet.call("ListWalletEvents", { customer_id: "dora", after_version: "0", limit: 100 })) as { events: { type: string }[] };
+    expect(events.filter((e) => e.type === "CreditsGranted")).toHaveLength(1);
+  }, 20_000);
+
   it("streams the balance now and after each change (WatchBalance)", async () => {
     const definition = loadSync("tollgate/v1/wallet.proto", { includeDirs: [join(process.cwd(), "proto")], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
     const pkg = grpc.loadPackageDefinition(definition) as unknown as { tollgate: { v1: { WalletService: grpc.ServiceClientConstructor } } };

@@ -49,10 +49,20 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("updated_at", "timestamptz", (c) => c.notNull())
     .addPrimaryKeyConstraint("wallet_balances_pk", ["tenant_id", "wallet_id"])
     .execute();
+  // When each customer's next period allowance is due (see GrantPeriodAllowances).
+  await db.schema
+    .createTable("allowance_schedule")
+    .addColumn("tenant_id", "text", (c) => c.notNull())
+    .addColumn("customer_id", "text", (c) => c.notNull())
+    .addColumn("next_grant_at", "timestamptz", (c) => c.notNull())
+    .addPrimaryKeyConstraint("allowance_schedule_pk", ["tenant_id", "customer_id"])
+    .execute();
+  await db.schema.createIndex("allowance_schedule_due_ix").on("allowance_schedule").column("next_grant_at").execute();
+
   await db.schema.createIndex("wallet_balances_due_ix").on("wallet_balances").column("next_due_at").where(sql.ref("next_due_at"), "is not", null).execute();
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are untyped by design
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ["wallet_balances", "wallet_snapshots", "wallet_events"]) await db.schema.dropTable(table).ifExists().execute();
+  for (const table of ["allowance_schedule", "wallet_balances", "wallet_snapshots", "wallet_events"]) await db.schema.dropTable(table).ifExists().execute();
 }

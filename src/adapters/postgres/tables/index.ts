@@ -1,5 +1,5 @@
 import type { ApiKeysTable, TenantsTable } from "./tenants.js";
-import type { WalletBalancesTable, WalletEventsTable, WalletSnapshotsTable } from "./wallets.js";
+import type { AllowanceScheduleTable, WalletBalancesTable, WalletEventsTable, WalletSnapshotsTable } from "./wallets.js";
 import type {
   CustomersTable,
   MetersTable,
@@ -24,4 +24,5 @@ export interface Database {
   wallet_events: WalletEventsTable;
   wallet_snapshots: WalletSnapshotsTable;
   wallet_balances: WalletBalancesTable;
+  allowance_schedule: AllowanceScheduleTable;
 }

@@ -43,3 +43,9 @@ export interface WalletBalancesTable {
   next_due_at: Date | null;
   updated_at: Date;
 }
+
+export interface AllowanceScheduleTable {
+  tenant_id: string;
+  customer_id: string;
+  next_grant_at: Date;
+}
