@@ -39,7 +39,8 @@ export class GrantPeriodAllowances {
     this.enrolledThrough = new Date(now.getTime() - enrollOverlapMs);
     let granted = 0;
     for (const key of await this.schedule.due(now, customersPerTickMax)) {
-      const next = await this.grantCurrent(key, now);
+      // One customer failing (say, its wallet is contended) must not hold up the others.
+      const next = await this.grantCurrent(key, now).catch(() => ({ granted: false, at: new Date(now.getTime() + retryLaterMs) }));
       if (next.granted) granted++;
       await this.schedule.reschedule(key, next.at);
     }
