@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { backends } from "../support/databases.js";
 import { connectJson } from "../support/grpc-client.js";
-import type { TestServer } from "../support/server.js";
-import { startE2eServer } from "./e2e-server.js";
+import { startTestServer, type TestServer } from "../support/server.js";
 
 /*
  * The curl path: Connect JSON over HTTP/1.1 on the HTTP port. Fields are camelCase, enums are
@@ -31,7 +30,7 @@ describe.each(backends())("CatalogService over Connect JSON on %s Postgres", (ba
   };
 
   beforeAll(async () => {
-    server = await startE2eServer(backend);
+    server = await startTestServer(backend);
   }, 60_000);
   afterAll(() => server?.stop());
 

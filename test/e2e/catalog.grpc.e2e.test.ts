@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import * as grpc from "@grpc/grpc-js";
 import { backends } from "../support/databases.js";
 import { grpcService } from "../support/grpc-client.js";
-import type { TestServer } from "../support/server.js";
-import { startE2eServer } from "./e2e-server.js";
+import { startTestServer, type TestServer } from "../support/server.js";
 
 /*
  * CatalogService end to end over the gRPC port, with a plain @grpc/grpc-js client built from
@@ -83,7 +82,7 @@ describe.each(backends())("CatalogService over gRPC on %s Postgres", (backend) =
   const createCustomer = async (request: object) => ((await catalog.call("CreateCustomer", request)) as { customer: Customer }).customer;
 
   beforeAll(async () => {
-    server = await startE2eServer(backend);
+    server = await startTestServer(backend);
     catalog = grpcService(server.grpcAddress, "CatalogService", server.apiKey);
     // Defined out of key order so ListMeters' ordering is observable.
     await catalog.call("DefineMeter", { key: "output_tokens", display_name: "Output tokens", unit: "token" });

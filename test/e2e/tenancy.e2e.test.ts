@@ -4,8 +4,7 @@ import { loadSync } from "@grpc/proto-loader";
 import { join } from "node:path";
 import { backends } from "../support/databases.js";
 import { grpcService } from "../support/grpc-client.js";
-import type { TestServer } from "../support/server.js";
-import { startE2eServer } from "./e2e-server.js";
+import { startTestServer, type TestServer } from "../support/server.js";
 
 /*
  * What an API key reaches: only its own tenant's catalog (another tenant's resources are
@@ -42,7 +41,7 @@ describe.each(backends())("tenancy and authentication on %s Postgres", (backend)
   let firstCustomer: Customer;
 
   beforeAll(async () => {
-    server = await startE2eServer(backend);
+    server = await startTestServer(backend);
     first = grpcService(server.grpcAddress, "CatalogService", server.apiKey);
     await first.call("DefineMeter", { key: "input_tokens", display_name: "Input tokens", unit: "token" });
     await first.call("DefineMeter", { key: "output_tokens", display_name: "Output tokens", unit: "token" });
