@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { CatalogRepository, WriteOutcome } from "../../application/ports/catalog-repository.js";
 import type { Customer, CustomerLimits, CustomerStatus, Subscription } from "../../domain/catalog/customer.js";
 import type { Meter } from "../../domain/catalog/meter.js";
@@ -8,6 +8,9 @@ import { decimalFromDb } from "./decimal-column.js";
 import { isUniqueViolation } from "./pg-errors.js";
 import type { CustomersTable, PlanVersionRow, StoredModelPrice } from "./tables/catalog.js";
 import type { Database } from "./tables/index.js";
+
+/** Lists sort by code point whatever the database's collation, so every server orders alike. */
+const byKey = sql`key collate "C"`;
 
 async function written(write: () => Promise<unknown>): Promise<WriteOutcome> {
   try {
@@ -48,7 +51,7 @@ export class PostgresCatalogRepository implements CatalogRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async listMeters(tenantId: string): Promise<readonly Meter[]> {
-    const rows = await this.db.selectFrom("meters").selectAll().where("tenant_id", "=", tenantId).orderBy("key").execute();
+    const rows = await this.db.selectFrom("meters").selectAll().where("tenant_id", "=", tenantId).orderBy(byKey).execute();
     return rows.map((r) => ({ key: r.key, displayName: r.display_name, unit: r.unit, createdAt: r.created_at }));
   }
 
@@ -76,7 +79,7 @@ export class PostgresCatalogRepository implements CatalogRepository {
       models = models.where("key", "=", key);
       versions = versions.where("model_key", "=", key);
     }
-    const [modelRows, versionRows] = await Promise.all([models.orderBy("key").execute(), versions.orderBy("model_key").orderBy("version").execute()]);
+    const [modelRows, versionRows] = await Promise.all([models.orderBy(byKey).execute(), versions.orderBy("model_key").orderBy("version").execute()]);
     const byModel = new Map<string, CostVersion[]>();
     for (const v of versionRows) {
       const list = byModel.get(v.model_key) ?? [];
@@ -150,7 +153,7 @@ export class PostgresCatalogRepository implements CatalogRepository {
       plans = plans.where("key", "=", key);
       versions = versions.where("plan_key", "=", key);
     }
-    const [planRows, versionRows] = await Promise.all([plans.orderBy("key").execute(), versions.orderBy("plan_key").orderBy("version").execute()]);
+    const [planRows, versionRows] = await Promise.all([plans.orderBy(byKey).execute(), versions.orderBy("plan_key").orderBy("version").execute()]);
     const byPlan = new Map<string, PlanVersion[]>();
     for (const row of versionRows) {
       const list = byPlan.get(row.plan_key) ?? [];
