@@ -46,62 +46,56 @@ export class PostgresWalletStore implements WalletStore {
     );
   }
 
+  /**
+   * One statement, so one round trip and one implicit transaction: the events insert, the
+   * projection upsert, the snapshot (when due) and the NOTIFY (on server Postgres) travel as
+   * data-modifying CTEs of a single query. A statement is atomic, so either all of it happens or
+   * none; a taken version fails the whole statement with a unique violation ("conflict").
+   */
   async append(key: WalletKey, expectedVersion: number, events: readonly WalletEvent[], at: Date, extras: AppendExtras): Promise<WriteOutcome> {
     if (events.length === 0) return "written";
     const { balance, nextDueAt, snapshot } = extras;
+    const eventRows = sql.join(
+      events.map((e, i) => sql`(${key.tenantId}, ${key.walletId}, ${String(expectedVersion + 1 + i)}::bigint, ${e.type}, ${encodeWalletEvent(e)}::jsonb, ${at})`),
+    );
+    const grants = JSON.stringify(
+      balance.grants.map((g) => ({
+        grantId: g.grantId,
+        source: g.source,
+        granted: g.granted.toString(),
+        remaining: g.remaining.toString(),
+        expiresAt: g.expiresAt?.toISOString() ?? null,
+        priority: g.priority,
+      })),
+    );
+    const snapshotCte = snapshot
+      ? sql`, snap as (
+          insert into wallet_snapshots (tenant_id, wallet_id, version, state)
+          values (${key.tenantId}, ${key.walletId}, ${String(snapshot.version)}::bigint, ${encodeWalletState(snapshot)}::jsonb)
+          on conflict (tenant_id, wallet_id) do update set version = excluded.version, state = excluded.state
+          returning 1)`
+      : sql``;
+    const notifyCte = this.announce ? sql`, announced as (select pg_notify(${walletChannel}, ${JSON.stringify([key.tenantId, key.walletId, balance.version])}))` : sql``;
     try {
-      await this.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto("wallet_events")
-          .values(
-            events.map((e, i) => ({
-              tenant_id: key.tenantId,
-              wallet_id: key.walletId,
-              version: String(expectedVersion + 1 + i),
-              type: e.type,
-              payload: encodeWalletEvent(e),
-              at,
-            })),
-          )
-          .execute();
-        const row = {
-          currency: balance.currency,
-          version: String(balance.version),
-          available: balance.available.toString(),
-          credits_remaining: balance.creditsRemaining.toString(),
-          reserved: balance.reserved.toString(),
-          overage_used: balance.overageUsed.toString(),
-          overage_limit: balance.overageLimit.toString(),
-          grants: JSON.stringify(
-            balance.grants.map((g) => ({
-              grantId: g.grantId,
-              source: g.source,
-              granted: g.granted.toString(),
-              remaining: g.remaining.toString(),
-              expiresAt: g.expiresAt?.toISOString() ?? null,
-              priority: g.priority,
-            })),
-          ),
-          next_due_at: nextDueAt ?? null,
-          updated_at: at,
-        };
-        await trx
-          .insertInto("wallet_balances")
-          .values({ tenant_id: key.tenantId, wallet_id: key.walletId, ...row })
-          .onConflict((oc) => oc.columns(["tenant_id", "wallet_id"]).doUpdateSet(row))
-          .execute();
-        if (snapshot) {
-          const state = { version: String(snapshot.version), state: encodeWalletState(snapshot) };
-          await trx
-            .insertInto("wallet_snapshots")
-            .values({ tenant_id: key.tenantId, wallet_id: key.walletId, ...state })
-            .onConflict((oc) => oc.columns(["tenant_id", "wallet_id"]).doUpdateSet(state))
-            .execute();
-        }
-        if (this.announce) {
-          await sql`select pg_notify(${walletChannel}, ${JSON.stringify([key.tenantId, key.walletId, balance.version])})`.execute(trx);
-        }
-      });
+      await sql`
+        with ev as (
+          insert into wallet_events (tenant_id, wallet_id, version, type, payload, at) values ${eventRows} returning 1
+        ), bal as (
+          insert into wallet_balances (tenant_id, wallet_id, currency, version, available, credits_remaining, reserved,
+                                       overage_used, overage_limit, grants, next_due_at, updated_at)
+          values (${key.tenantId}, ${key.walletId}, ${balance.currency}, ${String(balance.version)}::bigint,
+                  ${balance.available.toString()}::numeric, ${balance.creditsRemaining.toString()}::numeric,
+                  ${balance.reserved.toString()}::numeric, ${balance.overageUsed.toString()}::numeric,
+                  ${balance.overageLimit.toString()}::numeric, ${grants}::jsonb, ${nextDueAt ?? null}::timestamptz, ${at})
+          on conflict (tenant_id, wallet_id) do update set
+            currency = excluded.currency, version = excluded.version, available = excluded.available,
+            credits_remaining = excluded.credits_remaining, reserved = excluded.reserved,
+            overage_used = excluded.overage_used, overage_limit = excluded.overage_limit, grants = excluded.grants,
+            next_due_at = excluded.next_due_at, updated_at = excluded.updated_at
+          returning 1
+        )${snapshotCte}${notifyCte}
+        select (select count(*) from ev) as events${snapshot ? sql`, (select count(*) from snap) as snapshots` : sql``}${this.announce ? sql`, (select count(*) from announced) as announced` : sql``}
+      `.execute(this.db);
       return "written";
     } catch (error) {
       if (isUniqueViolation(error)) return "conflict";
