@@ -1,139 +1,200 @@
-import { assertNever } from "../assert.js";
+import { assert, assertNever } from "../assert.js";
+import { limits } from "../limits.js";
 import { Decimal } from "../money/decimal.js";
-import type { Checked } from "./checker.js";
-import { expressionError, type FormulaError } from "./errors.js";
-import { graduated, volume, type Tier } from "./tiers.js";
+import { isRoundDigits, type Checked } from "./checker.js";
+import { expressionError, type FormulaEvalError, type FormulaEvalErrorCode } from "./errors.js";
+import { graduated, tiersAreValid, volume, type Tier } from "./tiers.js";
 
-/** What an evaluation reads: the event's quantities and attributes, its cost, the period so far. */
+/** What one evaluation reads: the event's quantities and attributes, its vendor cost, the period so far. */
 export type FormulaInputs = {
+  /** Quantities by meter key; a meter the event does not carry is 0. */
   readonly quantities: ReadonlyMap<string, Decimal>;
+  /** String attributes by name; an absent one is "". */
   readonly attributes: ReadonlyMap<string, string>;
+  /** The vendor cost of the same usage. Required when the formula reads `cost`. */
   readonly cost?: Decimal;
+  /** Quantities already rated earlier in the billing period; required when the formula reads `period.<meter>`, 0 for a meter it lacks. */
   readonly period?: ReadonlyMap<string, Decimal>;
 };
 
-type Value = Decimal | boolean | string;
-type Evaluator = (inputs: FormulaInputs) => Value;
-
 /**
- * Raised inside a compiled formula and caught at its boundary (`evaluate`), which turns it into
- * an error value: the public evaluator never throws.
+ * Why a subexpression has no value. Closures return it instead of throwing, and every closure
+ * passes it straight up; one `instanceof` check tells it from a value, and the success path
+ * allocates nothing extra.
  */
-export class EvaluationFault {
-  constructor(readonly error: FormulaError) {}
+export class EvalFailure {
+  constructor(readonly error: FormulaEvalError) {}
 }
 
-const fault = (code: FormulaError["code"], message: string, pos: number): never => {
-  throw new EvaluationFault(expressionError(code, message, pos));
-};
+type Value = Decimal | boolean | string;
+/** A compiled subexpression. The checker's types guarantee which of Value it returns. */
+export type Evaluator<T extends Value = Value> = (inputs: FormulaInputs) => T | EvalFailure;
 
-const asDecimal = (f: Evaluator) => (inputs: FormulaInputs) => f(inputs) as Decimal;
-const asBool = (f: Evaluator) => (inputs: FormulaInputs) => f(inputs) as boolean;
+const failure = (code: FormulaEvalErrorCode, message: string, pos: number): EvalFailure => new EvalFailure(expressionError(code, message, pos));
+
+/** Compiles a node the checker typed as decimal; the cast is what the checker established. */
+function decimal(node: Checked): Evaluator<Decimal> {
+  assert(node.type === "decimal", `compiler expected a decimal at ${node.pos}, the checker typed it ${node.type}`);
+  return compileNode(node) as Evaluator<Decimal>;
+}
+
+function bool(node: Checked): Evaluator<boolean> {
+  assert(node.type === "bool", `compiler expected a bool at ${node.pos}, the checker typed it ${node.type}`);
+  return compileNode(node) as Evaluator<boolean>;
+}
+
+/** Applies `f` to two decimal operands, evaluated left to right, passing a failure up. */
+function both<T extends Value>(l: Evaluator<Decimal>, r: Evaluator<Decimal>, f: (a: Decimal, b: Decimal) => T | EvalFailure): Evaluator<T> {
+  return (i) => {
+    const a = l(i);
+    if (a instanceof EvalFailure) return a;
+    const b = r(i);
+    if (b instanceof EvalFailure) return b;
+    return f(a, b);
+  };
+}
+
+/** Evaluates every argument in order; the first failure wins. */
+function all(fns: readonly Evaluator<Decimal>[], i: FormulaInputs): Decimal[] | EvalFailure {
+  const values: Decimal[] = [];
+  for (const f of fns) {
+    const v = f(i);
+    if (v instanceof EvalFailure) return v;
+    values.push(v);
+  }
+  return values;
+}
+
+function compileTiered(fn: "graduated" | "volume", args: readonly Evaluator<Decimal>[], pos: number): Evaluator<Decimal> {
+  const price = fn === "graduated" ? graduated : volume;
+  return (i) => {
+    const values = all(args, i);
+    if (values instanceof EvalFailure) return values;
+    const [q = Decimal.ZERO, used = Decimal.ZERO, ...rest] = values;
+    if (q.isNegative() || used.isNegative()) return failure("INVALID_ARGUMENT", `${fn}'s quantity and used amount must not be negative`, pos);
+    const tiers: Tier[] = [];
+    for (let t = 0; t + 1 < rest.length; t += 2) tiers.push({ start: rest[t] ?? Decimal.ZERO, rate: rest[t + 1] ?? Decimal.ZERO });
+    if (!tiersAreValid(tiers)) return failure("BAD_TIERS", `${fn}'s tiers must start at 0 and increase`, pos);
+    return price(q, used, tiers);
+  };
+}
 
 function compileCall(node: Extract<Checked, { kind: "call" }>): Evaluator {
-  const args = node.args.map(compileNode);
-  const decimals = args.map(asDecimal);
-  const [a = () => Decimal.ZERO, b = () => Decimal.ZERO] = decimals;
-  switch (node.fn) {
+  const fn = node.fn;
+  if (fn === "if") {
+    const [condition, then, otherwise] = node.args;
+    assert(condition && then && otherwise, "if has three arguments");
+    const c = bool(condition);
+    const t = compileNode(then);
+    const e = compileNode(otherwise);
+    // Lazy: only the chosen branch runs, so `if(q > 0, x / q, 0)` never divides by zero.
+    return (i) => {
+      const chosen = c(i);
+      if (chosen instanceof EvalFailure) return chosen;
+      return chosen ? t(i) : e(i);
+    };
+  }
+  const args = node.args.map(decimal);
+  const [x = () => Decimal.ZERO, second = () => Decimal.ZERO] = args;
+  switch (fn) {
     case "min":
-      return (i) => decimals.slice(1).reduce((m, f) => Decimal.min(m, f(i)), a(i));
-    case "max":
-      return (i) => decimals.slice(1).reduce((m, f) => Decimal.max(m, f(i)), a(i));
+    case "max": {
+      const pick = fn === "min" ? Decimal.min : Decimal.max;
+      return (i) => {
+        const values = all(args, i);
+        if (values instanceof EvalFailure) return values;
+        const [first = Decimal.ZERO, ...rest] = values;
+        return pick(first, ...rest);
+      };
+    }
     case "ceil":
     case "floor":
-      return (i) => {
-        const step = b(i);
-        if (!step.isPositive()) return fault("INVALID_ARGUMENT", `${node.fn}'s step must be positive, got ${step.toString()}`, node.pos);
-        return node.fn === "ceil" ? a(i).ceilToStep(step) : a(i).floorToStep(step);
-      };
+      return both(x, second, (value, step) => {
+        if (!step.isPositive()) return failure("INVALID_ARGUMENT", `${fn}'s step must be positive, got ${step.toString()}`, node.pos);
+        return fn === "ceil" ? value.ceilToStep(step) : value.floorToStep(step);
+      });
     case "round":
-      return (i) => {
-        const digits = b(i);
-        if (!digits.isInteger() || digits.isNegative() || digits.gt(Decimal.fromBigInt(18n))) {
-          return fault("INVALID_ARGUMENT", `round's digits must be a whole number from 0 to 18, got ${digits.toString()}`, node.pos);
-        }
-        return a(i).roundTo(Number(digits.toString()), "HALF_EVEN");
-      };
-    case "if": {
-      const [cond, then, otherwise] = args as [Evaluator, Evaluator, Evaluator];
-      return (i) => (cond(i) ? then(i) : otherwise(i));
-    }
+      return both(x, second, (value, digits) => {
+        if (!isRoundDigits(digits)) return failure("INVALID_ARGUMENT", `round's digits must be a whole number from 0 to ${limits.decimalScale}, got ${digits.toString()}`, node.pos);
+        // digits is a whole number 0..18 here, so the conversion to a JS number is exact.
+        return value.roundTo(Number(digits.toString()), "HALF_EVEN");
+      });
     case "graduated":
-    case "volume": {
-      const tierFns = decimals.slice(2);
-      const price = node.fn === "graduated" ? graduated : volume;
-      return (i) => {
-        const q = a(i);
-        const used = b(i);
-        if (q.isNegative() || used.isNegative()) return fault("INVALID_ARGUMENT", `${node.fn}'s quantity and used amount must not be negative`, node.pos);
-        const tiers: Tier[] = [];
-        for (let t = 0; t < tierFns.length; t += 2) {
-          const start = (tierFns[t] ?? (() => Decimal.ZERO))(i);
-          const rate = (tierFns[t + 1] ?? (() => Decimal.ZERO))(i);
-          const previous = tiers[tiers.length - 1];
-          if ((t === 0 && !start.isZero()) || (previous && !start.gt(previous.start))) {
-            return fault("BAD_TIERS", `${node.fn}'s tiers must start at 0 and increase`, node.pos);
-          }
-          tiers.push({ start, rate });
-        }
-        return price(q, used, tiers);
-      };
-    }
+    case "volume":
+      return compileTiered(fn, args, node.pos);
     default:
-      return assertNever(node.fn, "function");
+      return assertNever(fn, "function");
   }
 }
 
 function compileBinary(node: Extract<Checked, { kind: "binary" }>): Evaluator {
-  const left = compileNode(node.left);
-  const right = compileNode(node.right);
-  const l = asDecimal(left);
-  const r = asDecimal(right);
   switch (node.op) {
-    case "+":
-      return (i) => l(i).plus(r(i));
-    case "-":
-      return (i) => l(i).minus(r(i));
-    case "*":
-      return (i) => l(i).times(r(i));
-    case "/":
+    case "&&":
+    case "||": {
+      const l = bool(node.left);
+      const r = bool(node.right);
+      // Short-circuit: the right side runs only when it can change the answer.
+      const decided = node.op === "||";
       return (i) => {
-        const quotient = l(i).dividedBy(r(i));
-        return quotient.ok ? quotient.value : fault("DIVISION_BY_ZERO", "division by zero", node.right.pos);
+        const a = l(i);
+        if (a instanceof EvalFailure || a === decided) return a;
+        return r(i);
       };
-    case "<":
-      return (i) => l(i).lt(r(i));
-    case "<=":
-      return (i) => l(i).lte(r(i));
-    case ">":
-      return (i) => l(i).gt(r(i));
-    case ">=":
-      return (i) => l(i).gte(r(i));
+    }
     case "==":
     case "!=": {
-      const equal =
-        node.left.type === "decimal" ? (i: FormulaInputs) => l(i).eq(r(i)) : (i: FormulaInputs) => left(i) === right(i);
-      return node.op === "==" ? equal : (i) => !equal(i);
+      const negate = node.op === "!=";
+      if (node.left.type === "decimal") return both(decimal(node.left), decimal(node.right), (a, b) => a.eq(b) !== negate);
+      // Strings and booleans are primitives: === compares them by value.
+      const l = compileNode(node.left);
+      const r = compileNode(node.right);
+      return (i) => {
+        const a = l(i);
+        if (a instanceof EvalFailure) return a;
+        const b = r(i);
+        if (b instanceof EvalFailure) return b;
+        return (a === b) !== negate;
+      };
     }
-    case "&&": {
-      const lb = asBool(left);
-      const rb = asBool(right);
-      return (i) => lb(i) && rb(i);
-    }
-    case "||": {
-      const lb = asBool(left);
-      const rb = asBool(right);
-      return (i) => lb(i) || rb(i);
-    }
+    default:
+      break;
+  }
+  const l = decimal(node.left);
+  const r = decimal(node.right);
+  switch (node.op) {
+    case "+":
+      return both(l, r, (a, b) => a.plus(b));
+    case "-":
+      return both(l, r, (a, b) => a.minus(b));
+    case "*":
+      return both(l, r, (a, b) => a.times(b));
+    case "/":
+      return both(l, r, (a, b) => {
+        const quotient = a.dividedBy(b);
+        return quotient.ok ? quotient.value : failure("DIVISION_BY_ZERO", "division by zero", node.right.pos);
+      });
+    case "<":
+      return both(l, r, (a, b) => a.lt(b));
+    case "<=":
+      return both(l, r, (a, b) => a.lte(b));
+    case ">":
+      return both(l, r, (a, b) => a.gt(b));
+    case ">=":
+      return both(l, r, (a, b) => a.gte(b));
     default:
       return assertNever(node.op, "operator");
   }
 }
 
-/** Turns a checked tree into nested closures once; evaluation then does no lookups by name. */
+/**
+ * Turns a checked tree into nested closures, once. Names are resolved to map keys and rates to
+ * their values here, so evaluation does no lookups by name beyond the inputs' own maps, and no
+ * code is ever generated from text. Recursion is bounded by the parser's node limit.
+ */
 export function compileNode(node: Checked): Evaluator {
   switch (node.kind) {
-    case "const": {
+    case "const":
+    case "rate": {
       const value = node.value;
       return () => value;
     }
@@ -141,23 +202,34 @@ export function compileNode(node: Checked): Evaluator {
       const key = node.key;
       return (i) => i.quantities.get(key) ?? Decimal.ZERO;
     }
-    case "rate": {
-      const value = node.value;
-      return () => value;
+    case "cost": {
+      const pos = node.pos;
+      return (i) => i.cost ?? failure("MISSING_INPUT", "this formula reads cost, but no cost was given for this usage", pos);
     }
-    case "cost":
-      return (i) => i.cost ?? Decimal.ZERO;
     case "attr": {
       const key = node.key;
       return (i) => i.attributes.get(key) ?? "";
     }
     case "period": {
-      const meter = node.meter;
-      return (i) => i.period?.get(meter) ?? Decimal.ZERO;
+      const { meter, pos } = node;
+      return (i) => {
+        if (i.period === undefined) return failure("MISSING_INPUT", `this formula reads period.${meter}, but no period quantities were given`, pos);
+        return i.period.get(meter) ?? Decimal.ZERO;
+      };
     }
     case "unary": {
-      const operand = compileNode(node.operand);
-      return node.op === "-" ? (i) => (operand(i) as Decimal).negate() : (i) => !(operand(i) as boolean);
+      if (node.op === "!") {
+        const operand = bool(node.operand);
+        return (i) => {
+          const v = operand(i);
+          return v instanceof EvalFailure ? v : !v;
+        };
+      }
+      const operand = decimal(node.operand);
+      return (i) => {
+        const v = operand(i);
+        return v instanceof EvalFailure ? v : v.negate();
+      };
     }
     case "binary":
       return compileBinary(node);

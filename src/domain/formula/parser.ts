@@ -1,40 +1,53 @@
 import { limits } from "../limits.js";
+import { Decimal } from "../money/decimal.js";
 import { err, ok, type Result } from "../result.js";
-import type { BinaryOperator, Node } from "./ast.js";
+import type { BinaryOperator, Node, UnaryOperator } from "./ast.js";
 import { expressionError, type FormulaError } from "./errors.js";
 import { tokenize, type Operator, type Token } from "./lexer.js";
 
 /**
- * Binding powers, lowest first: the single source of precedence. All binary operators are
- * left-associative; unary `-` and `!` bind tighter than any of them.
+ * The one precedence table: binding powers, loosest first. Every binary operator is
+ * left-associative (its right operand is parsed at its own power, so an equal operator stops
+ * it). Unary `-` and `!` bind tighter than every binary operator.
  */
-const binaryPower: Readonly<Partial<Record<Operator, number>>> = {
-  "||": 1,
-  "&&": 2,
-  "==": 3,
-  "!=": 3,
-  "<": 4,
-  "<=": 4,
-  ">": 4,
-  ">=": 4,
-  "+": 5,
-  "-": 5,
-  "*": 6,
-  "/": 6,
-};
+const binaryPower: ReadonlyMap<Operator, number> = new Map<BinaryOperator, number>([
+  ["||", 1],
+  ["&&", 2],
+  ["==", 3],
+  ["!=", 3],
+  ["<", 4],
+  ["<=", 4],
+  [">", 4],
+  [">=", 4],
+  ["+", 5],
+  ["-", 5],
+  ["*", 6],
+  ["/", 6],
+]);
 const unaryPower = 7;
-
-class ParseFailure {
-  constructor(readonly error: FormulaError) {}
-}
 
 const describe = (t: Token): string =>
   t.kind === "end" ? "end of expression" : t.kind === "number" ? `number ${t.text}` : t.kind === "string" ? `string "${t.value}"` : `"${t.value}"`;
 
-/** A Pratt parser over the token list, bounded in depth and node count. */
+const isOp = (t: Token, op: Operator): boolean => t.kind === "op" && t.value === op;
+
+/** Stands in for a node after a failure; the tree it ends up in is discarded. */
+const placeholder = (offset: number): Node => ({ kind: "number", value: Decimal.ZERO, pos: offset });
+
+/**
+ * A Pratt parser over the token list. It is bounded: nesting (each operand, parenthesis and
+ * argument one level deeper) stops at `formulaDepthMax`, so JS recursion is bounded, and nodes
+ * stop at `formulaNodeCountMax`. The node limit is what bounds everything downstream: a long
+ * flat chain like `a + b + c + …` nests shallowly here but makes a tall tree, whose height is at
+ * most its node count.
+ *
+ * Failure is sticky instead of thrown: the first error is kept, the cursor jumps to the end
+ * token, and every method then returns quickly with a placeholder that is never used.
+ */
 class Parser {
   private index = 0;
   private nodes = 0;
+  failure: FormulaError | undefined;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -48,40 +61,48 @@ class Parser {
     return token;
   }
 
-  private fail(message: string, offset: number, code: FormulaError["code"] = "SYNTAX"): never {
-    throw new ParseFailure(expressionError(code, message, offset));
+  /** Records the first failure, skips to the end, and returns a placeholder node. */
+  private fail(code: FormulaError["code"], message: string, offset: number): Node {
+    this.failure ??= expressionError(code, message, offset);
+    this.index = this.tokens.length - 1;
+    return placeholder(offset);
   }
 
-  private count(offset: number): void {
-    if (++this.nodes > limits.formulaNodeCountMax) this.fail(`formula has more than ${limits.formulaNodeCountMax} parts`, offset, "TOO_MANY_NODES");
+  /** Counts one node; false (with the failure recorded) once there are too many. */
+  private count(offset: number): boolean {
+    if (++this.nodes <= limits.formulaNodeCountMax) return true;
+    this.fail("TOO_MANY_NODES", `formula has more than ${limits.formulaNodeCountMax} parts`, offset);
+    return false;
   }
 
   parseAll(): Node {
     const node = this.expression(0, 1);
     const rest = this.peek();
-    if (rest.kind !== "end") this.fail(`expected an operator or end of expression, found ${describe(rest)}`, rest.offset);
+    if (rest.kind !== "end") return this.fail("SYNTAX", `expected an operator or end of expression, found ${describe(rest)}`, rest.offset);
     return node;
   }
 
+  /** Parses operands joined by binary operators binding tighter than `minPower`. */
   private expression(minPower: number, depth: number): Node {
-    if (depth > limits.formulaDepthMax) this.fail(`formula nests deeper than ${limits.formulaDepthMax} levels`, this.peek().offset, "TOO_DEEP");
+    if (depth > limits.formulaDepthMax) return this.fail("TOO_DEEP", `formula nests deeper than ${limits.formulaDepthMax} levels`, this.peek().offset);
     let left = this.prefix(depth);
     for (;;) {
       const token = this.peek();
       if (token.kind !== "op") break;
-      const power = binaryPower[token.value];
+      const power = binaryPower.get(token.value);
       if (power === undefined || power <= minPower) break;
       this.next();
       const right = this.expression(power, depth + 1);
-      this.count(token.offset);
+      if (!this.count(token.offset)) break;
       left = { kind: "binary", op: token.value as BinaryOperator, left, right, pos: token.offset };
     }
     return left;
   }
 
+  /** An operand: a literal, a name, a call, a parenthesised expression or a unary operator. */
   private prefix(depth: number): Node {
     const token = this.next();
-    this.count(token.offset);
+    if (!this.count(token.offset)) return placeholder(token.offset);
     switch (token.kind) {
       case "number":
         return { kind: "number", value: token.value, pos: token.offset };
@@ -90,63 +111,64 @@ class Parser {
       case "name": {
         if (token.value === "true" || token.value === "false") return { kind: "bool", value: token.value === "true", pos: token.offset };
         const open = this.peek();
-        if (open.kind === "op" && open.value === "(") {
-          this.next();
-          return { kind: "call", name: token.value, args: this.arguments(open.offset, depth), pos: token.offset };
-        }
-        return { kind: "name", name: token.value, pos: token.offset };
+        if (!isOp(open, "(")) return { kind: "name", name: token.value, pos: token.offset };
+        this.next();
+        return { kind: "call", name: token.value, args: this.arguments(open.offset, depth), pos: token.offset };
       }
-      case "op":
+      case "op": {
         if (token.value === "-" || token.value === "!") {
-          return { kind: "unary", op: token.value, operand: this.expression(unaryPower - 1, depth + 1), pos: token.offset };
+          const op: UnaryOperator = token.value;
+          return { kind: "unary", op, operand: this.expression(unaryPower - 1, depth + 1), pos: token.offset };
         }
         if (token.value === "(") {
           const inner = this.expression(0, depth + 1);
-          this.expect(")", `to close "(" opened at column ${token.offset + 1}`);
+          const close = this.next();
+          if (!isOp(close, ")")) return this.fail("SYNTAX", `expected ")" to close "(" opened at column ${token.offset + 1}, found ${describe(close)}`, close.offset);
           return inner;
         }
-        return this.fail(`expected a number, name, "(" or function call, found ${describe(token)}`, token.offset);
+        return this.fail("SYNTAX", `expected a number, name, "(" or function call, found ${describe(token)}`, token.offset);
+      }
       case "end":
-        return this.fail("expected a number, name, \"(\" or function call, found end of expression", token.offset);
+        return this.fail("SYNTAX", `expected a number, name, "(" or function call, found end of expression`, token.offset);
     }
   }
 
+  /** Call arguments after the "(" at `openOffset`, up to and including the closing ")". */
   private arguments(openOffset: number, depth: number): Node[] {
     const args: Node[] = [];
-    const first = this.peek();
-    if (first.kind === "op" && first.value === ")") {
+    if (isOp(this.peek(), ")")) {
       this.next();
       return args;
     }
     for (;;) {
-      if (args.length >= limits.formulaCallArgsMax) this.fail(`a call takes at most ${limits.formulaCallArgsMax} arguments`, this.peek().offset, "TOO_MANY_NODES");
+      if (args.length >= limits.formulaCallArgsMax) {
+        this.fail("TOO_MANY_ARGUMENTS", `a call takes at most ${limits.formulaCallArgsMax} arguments`, this.peek().offset);
+        return args;
+      }
       args.push(this.expression(0, depth + 1));
       const token = this.next();
-      if (token.kind === "op" && token.value === ")") return args;
-      if (!(token.kind === "op" && token.value === ",")) {
-        this.fail(`expected "," or ")" to close "(" opened at column ${openOffset + 1}, found ${describe(token)}`, token.offset);
+      if (isOp(token, ")")) return args;
+      if (!isOp(token, ",")) {
+        this.fail("SYNTAX", `expected "," or ")" to close "(" opened at column ${openOffset + 1}, found ${describe(token)}`, token.offset);
+        return args;
       }
     }
   }
-
-  private expect(op: Operator, why: string): void {
-    const token = this.next();
-    if (!(token.kind === "op" && token.value === op)) this.fail(`expected "${op}" ${why}, found ${describe(token)}`, token.offset);
-  }
 }
 
-/** Parses an expression into a syntax tree, or the first syntax problem with its position. */
+/**
+ * Parses an expression into a syntax tree, or returns the first problem with its position.
+ * Length is checked before anything else is read, so no work is proportional to an
+ * over-long input.
+ */
 export function parse(source: string): Result<Node, FormulaError> {
   if (source.length > limits.formulaLengthMax) {
     return err({ code: "TOO_LONG", message: `expression is ${source.length} characters; at most ${limits.formulaLengthMax}`, path: "expression" });
   }
-  if (source.trim() === "") return err(expressionError("SYNTAX", "expression is empty", 0));
   const tokens = tokenize(source);
   if (!tokens.ok) return tokens;
-  try {
-    return ok(new Parser(tokens.value).parseAll());
-  } catch (failure) {
-    if (failure instanceof ParseFailure) return err(failure.error);
-    throw failure;
-  }
+  if (tokens.value.length === 1) return err(expressionError("SYNTAX", "expression is empty", 0));
+  const parser = new Parser(tokens.value);
+  const tree = parser.parseAll();
+  return parser.failure ? err(parser.failure) : ok(tree);
 }
