@@ -37,7 +37,7 @@ async function freshDatabase() {
 }
 
 function writerFor(handle, snapshotEvery = 100) {
-  const store = new PostgresWalletStore(handle.db, false);
+  const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
   const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, {
     snapshotEvery,
     expiryWarningLeadMs: 86_400_000,

@@ -103,7 +103,7 @@ export function buildContainer(infra: Infrastructure): Container {
   c.bind(CatalogRepository).toDynamicValue((ctx) => get(ctx, CachedCatalogToken)).inSingletonScope();
 
   c.bind(WalletStore)
-    .toDynamicValue((ctx) => new PostgresWalletStore(get(ctx, DatabaseToken).db, get(ctx, DatabaseToken).kind === "server"))
+    .toDynamicValue((ctx) => new PostgresWalletStore(get(ctx, DatabaseToken).db, get(ctx, DatabaseToken).kind === "server", get(ctx, DatabaseToken).appendDb))
     .inSingletonScope();
   c.bind(WalletChangesToken).toDynamicValue((ctx) => new WalletChanges(get(ctx, LoggerToken))).inSingletonScope();
   c.bind(WalletChangeFeed).toDynamicValue((ctx) => get(ctx, WalletChangesToken)).inSingletonScope();

@@ -27,11 +27,12 @@ export const limits = {
   attributeValueLengthMax: 1024,
   fingerprintLengthMax: 256,
   /**
-   * Closed holds a wallet remembers so a retried settle or release answers as before. Older ones
-   * are forgotten: the state (copied on every change) must stay small. Callers' own ids (event
-   * ids in the usage log) are the durable idempotency record.
+   * Closed holds a wallet remembers (at least half this many) so a retried settle or release
+   * answers as before and a late settle of a lapsed hold is recognised. Older ones are
+   * forgotten: the state is snapshotted whole and must stay small. The durable record is the
+   * usage log (event ids) and the wallet's own FundsReserved events.
    */
-  walletClosedHoldsMax: 256,
+  walletClosedHoldsMax: 64,
   /** Request body limit on both transports, in bytes. */
   requestBytesMax: 4 * 1024 * 1024,
 } as const;

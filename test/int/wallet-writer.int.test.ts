@@ -17,7 +17,7 @@ const clock = { now: () => new Date() };
 const options = { snapshotEvery: 50, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 1000 };
 
 function writerOn(handle: DatabaseHandle) {
-  const store = new PostgresWalletStore(handle.db, false);
+  const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
   return { store, writer: new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, options) };
 }
 
@@ -65,7 +65,7 @@ describe.each(backends())("the wallet writer on %s Postgres", (backend) => {
     expect(balance?.reserved.toString()).toBe("1");
     expect(balance?.version).toBe(replayed.version);
     // A fresh load (snapshot + tail) agrees with the full replay.
-    expect(available(await store.load(key)).toString()).toBe("0");
+    expect(available((await store.load(key)).wallet).toString()).toBe("0");
   }, 60_000);
 
   const twoInstances = backend === "server" ? it : it.skip;

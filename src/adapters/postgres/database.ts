@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { lockDataDir } from "./data-dir-lock.js";
 import { migrationProvider } from "./migrations/index.js";
 import { PGliteDialect } from "./pglite-dialect.js";
+import { PipelinedLane } from "./pipelined-lane.js";
 import type { Database } from "./tables/index.js";
 import { TracedDialect } from "./traced-dialect.js";
 
@@ -12,6 +13,11 @@ export type DatabaseKind = "embedded" | "server";
 
 export type DatabaseHandle = {
   readonly db: Kysely<Database>;
+  /**
+   * Where wallet appends go: on server Postgres one pipelined connection (statements run in the
+   * order sent, many in flight); on embedded Postgres the same as `db`.
+   */
+  readonly appendDb: Kysely<Database>;
   readonly kind: DatabaseKind;
   /** Where the data lives: the data directory or the server URL without credentials. */
   readonly location: string;
@@ -45,6 +51,26 @@ function redact(url: string): string {
   }
 }
 
+/**
+ * Statements whose text starts with this comment are run as named prepared statements on
+ * server Postgres: parsed and planned once per connection instead of on every call. The hot
+ * wallet append is one such statement; planning its CTEs cost more than executing them.
+ * PGlite ignores the comment.
+ */
+const preparedMarker = /^\/\* prepare: ([a-z0-9_-]+) \*\//;
+
+type QueryFn = (...args: unknown[]) => unknown;
+
+/** Makes a client run marked statements as named prepared statements. */
+function prepareMarked(client: pg.PoolClient | pg.Client): void {
+  const query = client.query.bind(client) as QueryFn;
+  (client as unknown as { query: QueryFn }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    const name = typeof text === "string" ? preparedMarker.exec(text)?.[1] : undefined;
+    if (name === undefined) return query(text, values, callback);
+    return query({ name, text, values }, callback);
+  };
+}
+
 /** Opens server Postgres (pg pool) or embedded Postgres (PGlite) behind the same Kysely API. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.kind === "server") {
@@ -52,9 +78,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     // An idle connection that dies is dropped from the pool and the next query opens a new one.
     // Without a listener, pg would raise the error as an uncaught exception and end the process.
     pool.on("error", (error) => options.onIdleError?.(error));
+    pool.on("connect", prepareMarked);
     const dbName = new URL(options.url).pathname.slice(1) || "postgres";
     const db = new Kysely<Database>({ dialect: new TracedDialect(new PostgresDialect({ pool }), "postgresql", dbName) });
-    return { db, kind: "server", location: redact(options.url), close: () => db.destroy() };
+    const lane = new PipelinedLane(options.url, (error) => options.onIdleError?.(error), prepareMarked);
+    const appendDb = new Kysely<Database>({ dialect: new TracedDialect(new PostgresDialect({ pool: lane }), "postgresql", dbName) });
+    return {
+      db,
+      appendDb,
+      kind: "server",
+      location: redact(options.url),
+      close: async () => {
+        await appendDb.destroy();
+        await db.destroy();
+      },
+    };
   }
   const unlock = options.kind === "embedded" ? lockDataDir(options.dataDir, options.purpose) : () => {};
   try {
@@ -63,6 +101,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const db = new Kysely<Database>({ dialect: new TracedDialect(new PGliteDialect(pglite), "postgresql", "embedded") });
     return {
       db,
+      appendDb: db,
       kind: "embedded",
       location: dataDir ?? "memory",
       close: async () => {

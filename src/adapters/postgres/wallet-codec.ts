@@ -1,7 +1,7 @@
 import { assert, assertNever } from "../../domain/assert.js";
 import type { Decimal } from "../../domain/money/decimal.js";
 import type { AlertKind, Drawdown, GrantSource, WalletEvent } from "../../domain/wallet/events.js";
-import type { ClosedHold, Grant, Hold, Wallet } from "../../domain/wallet/wallet.js";
+import { walletFromParts, walletParts, type ClosedHold, type Grant, type Hold, type Wallet } from "../../domain/wallet/wallet.js";
 import { decimalFromDb } from "./decimal-column.js";
 
 /**
@@ -26,8 +26,8 @@ const str = (value: unknown): string => {
 };
 const drawdowns = (value: unknown): Drawdown[] => (value as Json[]).map((d) => ({ grantId: str(d["grantId"]), amount: dec(d["amount"]) }));
 
-/** JSON.stringify renders Decimal via toJSON (exact string) and Date as ISO. */
-export const encodeWalletEvent = (event: WalletEvent): string => JSON.stringify(event);
+/** A wallet event as a value JSON.stringify renders: Decimal via toJSON (exact string), Date as ISO. */
+export const walletEventJson = (event: WalletEvent): unknown => event;
 
 export function decodeWalletEvent(type: string, p: Json): WalletEvent {
   const t = type as WalletEvent["type"];
@@ -86,19 +86,9 @@ export function decodeWalletEvent(type: string, p: Json): WalletEvent {
   }
 }
 
-export function encodeWalletState(w: Wallet): string {
-  return JSON.stringify({
-    version: w.version,
-    opened: w.opened,
-    currency: w.currency,
-    overageLimit: w.overageLimit,
-    overageUsed: w.overageUsed,
-    grants: [...w.grants.values()],
-    holds: [...w.holds.values()],
-    closedHolds: [...w.closedHolds.entries()],
-    thresholds: w.thresholds,
-  });
-}
+/** A wallet's snapshot as a value JSON.stringify renders (decimals via toJSON, times as ISO strings). */
+export const walletStateJson = (w: Wallet): unknown => walletParts(w);
+
 
 export function decodeWalletState(s: Json): Wallet {
   const grants = (s["grants"] as Json[]).map(
@@ -116,21 +106,21 @@ export function decodeWalletState(s: Json): Wallet {
     }),
   );
   const holds = (s["holds"] as Json[]).map((h): Hold => ({ reservationId: str(h["reservationId"]), amount: dec(h["amount"]), expiresAt: date(h["expiresAt"]) }));
-  const closed = (s["closedHolds"] as [string, Json][]).map(([id, c]): [string, ClosedHold] => [
+  const closedHolds = (s["closedHolds"] as [string, Json][]).map(([id, c]): [string, ClosedHold] => [
     id,
     c["kind"] === "settled"
       ? { kind: "settled", eventId: str(c["eventId"]), charged: dec(c["charged"]), released: dec(c["released"]), overage: dec(c["overage"]) }
       : { kind: "released", released: dec(c["released"]), expired: c["expired"] === true },
   ]);
-  return {
+  return walletFromParts({
     version: Number(s["version"]),
     opened: s["opened"] === true,
     currency: str(s["currency"]),
     overageLimit: dec(s["overageLimit"]),
     overageUsed: dec(s["overageUsed"]),
-    grants: new Map(grants.map((g) => [g.grantId, g])),
-    holds: new Map(holds.map((h) => [h.reservationId, h])),
-    closedHolds: new Map(closed),
+    grants: grants.sort((a, b) => a.seq - b.seq),
+    holds,
+    closedHolds,
     thresholds: (s["thresholds"] as unknown[]).map(dec),
-  };
+  });
 }

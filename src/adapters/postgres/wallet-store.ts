@@ -1,105 +1,203 @@
 import { sql, type Kysely } from "kysely";
-import type { WriteOutcome } from "../../application/ports/catalog-repository.js";
-import type { AppendExtras, StoredWalletEvent, WalletKey, WalletStore } from "../../application/ports/wallet-store.js";
+import type { ChainedRecord } from "../../application/ports/usage-log.js";
+import type { AppendPart, LoadedWallet, PartOutcome, StoredWalletEvent, WalletKey, WalletStore } from "../../application/ports/wallet-store.js";
 import type { Balance } from "../../domain/wallet/balance.js";
-import type { GrantSource, WalletEvent } from "../../domain/wallet/events.js";
-import { initialWallet, replay, type Wallet } from "../../domain/wallet/wallet.js";
+import type { GrantSource } from "../../domain/wallet/events.js";
+import { initialWallet, replay } from "../../domain/wallet/wallet.js";
 import { decimalFromDb } from "./decimal-column.js";
-import { isUniqueViolation } from "./pg-errors.js";
+import { uniqueViolationOf } from "./pg-errors.js";
 import type { Database } from "./tables/index.js";
-import { decodeWalletEvent, decodeWalletState, encodeWalletEvent, encodeWalletState } from "./wallet-codec.js";
+import { decodeWalletEvent, decodeWalletState, walletEventJson, walletStateJson } from "./wallet-codec.js";
 
 /** Channel on which server Postgres announces wallet changes to every instance. */
 export const walletChannel = "tollgate_wallet";
 
+type LoadRow = {
+  kind: number;
+  version: string | null;
+  type: string | null;
+  payload: Record<string, unknown> | null;
+  balance_version: string | null;
+  token: string | null;
+  log_seq: string | null;
+  log_hash: string | null;
+};
+
+const recordJson = (r: ChainedRecord) => ({
+  t: r.tenantId,
+  id: r.eventId,
+  c: r.customerId,
+  m: r.model,
+  oa: r.occurredAt.toISOString(),
+  ra: r.receivedAt.toISOString(),
+  q: r.quantities,
+  a: r.attributes,
+  ch: r.charge.toString(),
+  cu: r.currency,
+  co: r.cost.toString(),
+  ccu: r.costCurrency,
+  pk: r.planKey,
+  pv: r.planVersion,
+  cv: r.costVersion,
+  ps: r.periodStart.toISOString(),
+  res: r.reservationId ?? null,
+  rel: r.released?.toString() ?? null,
+  ov: r.overage?.toString() ?? null,
+  chash: r.contentHash,
+  seq: r.seq,
+  prev: r.prevHash,
+  h: r.hash,
+});
+
+const partJson = (p: AppendPart) => ({
+  t: p.key.tenantId,
+  w: p.key.walletId,
+  ev: p.expected.version,
+  et: p.expected.token,
+  nt: p.token,
+  nv: p.balance.version,
+  cur: p.balance.currency,
+  av: p.balance.available.toString(),
+  cr: p.balance.creditsRemaining.toString(),
+  re: p.balance.reserved.toString(),
+  ou: p.balance.overageUsed.toString(),
+  ol: p.balance.overageLimit.toString(),
+  g: p.balance.grants.map((g) => ({
+    grantId: g.grantId,
+    source: g.source,
+    granted: g.granted.toString(),
+    remaining: g.remaining.toString(),
+    expiresAt: g.expiresAt?.toISOString() ?? null,
+    priority: g.priority,
+  })),
+  due: p.nextDueAt?.toISOString() ?? null,
+  snap: p.snapshot ? walletStateJson(p.snapshot) : null,
+  ls: p.log.seq,
+  lh: p.log.hash,
+});
+
 /**
- * Wallet events, snapshots and the balance projection through Kysely. One append is one
- * transaction: a multi-row insert of the events (the primary key on version refuses a
- * concurrent writer), the projection row, and the snapshot when one is due.
+ * Wallet events, snapshots, the balance projection and the usage records through Kysely.
+ * Loading is one statement and appending is one statement, so each is one round trip and the
+ * append is atomic: everything of an append happens, or none of it.
  */
 export class PostgresWalletStore implements WalletStore {
   constructor(
     private readonly db: Kysely<Database>,
     /** Announce each append with NOTIFY (server Postgres with several instances). */
     private readonly announce: boolean,
+    /** Where appends go (a pipelined connection on server Postgres): see DatabaseHandle.appendDb. */
+    private readonly appendDb: Kysely<Database> = db,
   ) {}
 
-  async load(key: WalletKey): Promise<Wallet> {
-    const snapshot = await this.db
-      .selectFrom("wallet_snapshots")
-      .select(["version", "state"])
-      .where("tenant_id", "=", key.tenantId)
-      .where("wallet_id", "=", key.walletId)
-      .executeTakeFirst();
-    const from = snapshot ? decodeWalletState(snapshot.state) : initialWallet;
-    const rows = await this.db
-      .selectFrom("wallet_events")
-      .select(["type", "payload"])
-      .where("tenant_id", "=", key.tenantId)
-      .where("wallet_id", "=", key.walletId)
-      .where("version", ">", String(from.version))
-      .orderBy("version")
-      .execute();
-    return replay(
-      rows.map((r) => decodeWalletEvent(r.type, r.payload)),
+  /**
+   * The balance row (version, token, chain end), the latest snapshot and the events after it,
+   * read in one statement so all three come from one consistent view of the database.
+   */
+  async load(key: WalletKey): Promise<LoadedWallet> {
+    const { rows } = await sql<LoadRow>`/* prepare: wallet_load */
+      with b as (
+        select version, token, log_seq, log_hash from wallet_balances where tenant_id = ${key.tenantId} and wallet_id = ${key.walletId}
+      ), s as (
+        select version, state from wallet_snapshots
+        where tenant_id = ${key.tenantId} and wallet_id = ${key.walletId} and version <= (select version from b)
+      )
+      select 0 as kind, s.version::text as version, null::text as type, s.state as payload,
+             b.version::text as balance_version, b.token, b.log_seq::text as log_seq, b.log_hash
+        from b left join s on true
+      union all
+      select 1, e.version::text, e.type, e.payload, null, null, null, null
+        from wallet_events e
+       where e.tenant_id = ${key.tenantId} and e.wallet_id = ${key.walletId}
+         and e.version > coalesce((select version from s), 0) and e.version <= (select version from b)
+      order by kind, version
+    `.execute(this.db);
+    const head = rows[0];
+    if (!head || head.kind !== 0) return { wallet: initialWallet, token: "", log: { seq: 0, hash: "" }, snapshotVersion: 0 };
+    const from = head.payload ? decodeWalletState(head.payload) : initialWallet;
+    const wallet = replay(
+      rows.slice(1).map((r) => decodeWalletEvent(r.type ?? "", r.payload ?? {})),
       from,
     );
+    return { wallet, token: head.token ?? "", log: { seq: Number(head.log_seq ?? 0), hash: head.log_hash ?? "" }, snapshotVersion: Number(head.version ?? 0) };
   }
 
   /**
-   * One statement, so one round trip and one implicit transaction: the events insert, the
-   * projection upsert, the snapshot (when due) and the NOTIFY (on server Postgres) travel as
-   * data-modifying CTEs of a single query. A statement is atomic, so either all of it happens or
-   * none; a taken version fails the whole statement with a unique violation ("conflict").
+   * One statement for any number of wallets. Each part's balance row is updated only where it
+   * still holds the expected version and token (a concurrent append of the same wallet holds the
+   * row's lock until it commits, then this one re-checks against what it wrote); the events,
+   * usage records, snapshot and NOTIFY of a part are written only for the wallets whose row
+   * moved. A wallet seen for the first time gets its row inserted instead.
    */
-  async append(key: WalletKey, expectedVersion: number, events: readonly WalletEvent[], at: Date, extras: AppendExtras): Promise<WriteOutcome> {
-    if (events.length === 0) return "written";
-    const { balance, nextDueAt, snapshot } = extras;
-    const eventRows = sql.join(
-      events.map((e, i) => sql`(${key.tenantId}, ${key.walletId}, ${String(expectedVersion + 1 + i)}::bigint, ${e.type}, ${encodeWalletEvent(e)}::jsonb, ${at})`),
+  async append(parts: readonly AppendPart[], at: Date): Promise<readonly PartOutcome[] | "duplicate-record"> {
+    if (parts.length === 0) return [];
+    const partsJson = JSON.stringify(parts.map(partJson));
+    const eventsJson = JSON.stringify(
+      parts.flatMap((p) => p.events.map((e, i) => ({ t: p.key.tenantId, w: p.key.walletId, v: p.expected.version + 1 + i, ty: e.type, p: walletEventJson(e) }))),
     );
-    const grants = JSON.stringify(
-      balance.grants.map((g) => ({
-        grantId: g.grantId,
-        source: g.source,
-        granted: g.granted.toString(),
-        remaining: g.remaining.toString(),
-        expiresAt: g.expiresAt?.toISOString() ?? null,
-        priority: g.priority,
-      })),
-    );
-    const snapshotCte = snapshot
-      ? sql`, snap as (
-          insert into wallet_snapshots (tenant_id, wallet_id, version, state)
-          values (${key.tenantId}, ${key.walletId}, ${String(snapshot.version)}::bigint, ${encodeWalletState(snapshot)}::jsonb)
-          on conflict (tenant_id, wallet_id) do update set version = excluded.version, state = excluded.state
-          returning 1)`
+    const recordsJson = JSON.stringify(parts.flatMap((p) => p.records.map(recordJson)));
+    const notify = this.announce
+      ? sql`, note as (select pg_notify(${walletChannel}, json_build_array(p.t, p.w, p.nv)::text) from p join won on won.tenant_id = p.t and won.wallet_id = p.w)`
       : sql``;
-    const notifyCte = this.announce ? sql`, announced as (select pg_notify(${walletChannel}, ${JSON.stringify([key.tenantId, key.walletId, balance.version])}))` : sql``;
     try {
-      await sql`
-        with ev as (
-          insert into wallet_events (tenant_id, wallet_id, version, type, payload, at) values ${eventRows} returning 1
-        ), bal as (
-          insert into wallet_balances (tenant_id, wallet_id, currency, version, available, credits_remaining, reserved,
-                                       overage_used, overage_limit, grants, next_due_at, updated_at)
-          values (${key.tenantId}, ${key.walletId}, ${balance.currency}, ${String(balance.version)}::bigint,
-                  ${balance.available.toString()}::numeric, ${balance.creditsRemaining.toString()}::numeric,
-                  ${balance.reserved.toString()}::numeric, ${balance.overageUsed.toString()}::numeric,
-                  ${balance.overageLimit.toString()}::numeric, ${grants}::jsonb, ${nextDueAt ?? null}::timestamptz, ${at})
-          on conflict (tenant_id, wallet_id) do update set
-            currency = excluded.currency, version = excluded.version, available = excluded.available,
-            credits_remaining = excluded.credits_remaining, reserved = excluded.reserved,
-            overage_used = excluded.overage_used, overage_limit = excluded.overage_limit, grants = excluded.grants,
-            next_due_at = excluded.next_due_at, updated_at = excluded.updated_at
+      const { rows } = await sql<{ tenant_id: string; wallet_id: string }>`${sql.raw(this.announce ? "/* prepare: wallet_append_announced */" : "/* prepare: wallet_append */")}
+        with p as (
+          select * from jsonb_to_recordset(${partsJson}::jsonb) as p(
+            t text, w text, ev int8, et text, nt text, nv int8, cur text, av numeric, cr numeric, re numeric,
+            ou numeric, ol numeric, g jsonb, due timestamptz, snap jsonb, ls int8, lh text)
+        ), upd as (
+          update wallet_balances b set version = p.nv, token = p.nt, currency = p.cur, available = p.av,
+                 credits_remaining = p.cr, reserved = p.re, overage_used = p.ou, overage_limit = p.ol, grants = p.g,
+                 next_due_at = p.due, updated_at = ${at}, log_seq = p.ls, log_hash = p.lh
+            from p
+           where b.tenant_id = p.t and b.wallet_id = p.w and b.version = p.ev and b.token = p.et
+          returning b.tenant_id, b.wallet_id
+        ), ins as (
+          insert into wallet_balances (tenant_id, wallet_id, currency, version, token, available, credits_remaining, reserved,
+                                       overage_used, overage_limit, grants, next_due_at, updated_at, log_seq, log_hash)
+          select p.t, p.w, p.cur, p.nv, p.nt, p.av, p.cr, p.re, p.ou, p.ol, p.g, p.due, ${at}, p.ls, p.lh from p where p.ev = 0 and p.et = ''
+          on conflict (tenant_id, wallet_id) do nothing
+          returning tenant_id, wallet_id
+        ), won as (
+          select tenant_id, wallet_id from upd union all select tenant_id, wallet_id from ins
+        ), ev as (
+          insert into wallet_events (tenant_id, wallet_id, version, type, payload, at)
+          select e.t, e.w, e.v, e.ty, e.p, ${at}
+            from jsonb_to_recordset(${eventsJson}::jsonb) as e(t text, w text, v int8, ty text, p jsonb)
+            join won on won.tenant_id = e.t and won.wallet_id = e.w
           returning 1
-        )${snapshotCte}${notifyCte}
-        select (select count(*) from ev) as events${snapshot ? sql`, (select count(*) from snap) as snapshots` : sql``}${this.announce ? sql`, (select count(*) from announced) as announced` : sql``}
-      `.execute(this.db);
-      return "written";
+        ), rec as (
+          insert into usage_events (tenant_id, event_id, customer_id, model, occurred_at, received_at, quantities, attributes,
+                                    charge, currency, cost, cost_currency, plan_key, plan_version, cost_version, period_start,
+                                    reservation_id, released, overage, content_hash, chain_seq, prev_hash, hash)
+          select r.t, r.id, r.c, r.m, r.oa, r.ra, r.q, r.a, r.ch, r.cu, r.co, r.ccu, r.pk, r.pv, r.cv, r.ps,
+                 r.res, r.rel, r.ov, r.chash, r.seq, r.prev, r.h
+            from jsonb_to_recordset(${recordsJson}::jsonb) as r(
+              t text, id text, c text, m text, oa timestamptz, ra timestamptz, q jsonb, a jsonb, ch numeric, cu text,
+              co numeric, ccu text, pk text, pv int4, cv int4, ps timestamptz, res text, rel numeric, ov numeric,
+              chash text, seq int8, prev text, h text)
+            join won on won.tenant_id = r.t and won.wallet_id = r.c
+          returning 1
+        ), snap as (
+          insert into wallet_snapshots (tenant_id, wallet_id, version, state)
+          select p.t, p.w, p.nv, p.snap from p join won on won.tenant_id = p.t and won.wallet_id = p.w where p.snap is not null
+          on conflict (tenant_id, wallet_id) do update set version = excluded.version, state = excluded.state
+          returning 1
+        )${notify}
+        select tenant_id, wallet_id, (select count(*) from ev) as events, (select count(*) from rec) as records,
+               (select count(*) from snap) as snapshots${this.announce ? sql`, (select count(*) from note) as notes` : sql``}
+          from won
+      `.execute(this.appendDb);
+      const won = new Set(rows.map((r) => `${r.tenant_id}\u0000${r.wallet_id}`));
+      return parts.map((p) => (won.has(`${p.key.tenantId}\u0000${p.key.walletId}`) ? "written" : "conflict"));
     } catch (error) {
-      if (isUniqueViolation(error)) return "conflict";
-      throw error;
+      const constraint = uniqueViolationOf(error);
+      if (constraint === undefined) throw error;
+      // A usage event id already recorded (a racing retry): nothing was written.
+      if (constraint.startsWith("usage_events")) return "duplicate-record";
+      // Events at these versions exist although the balance row said otherwise: a writer that
+      // does not compare tokens (an older release during a rolling upgrade). Reload all.
+      return parts.map(() => "conflict");
     }
   }
 

@@ -1,23 +1,47 @@
 import { balanceOf, nextDueAt } from "../../domain/wallet/balance.js";
 import type { WalletEvent } from "../../domain/wallet/events.js";
-import { decide, type WalletCommand, type WalletRejection } from "../../domain/wallet/wallet.decide.js";
-import { replay, type Wallet } from "../../domain/wallet/wallet.js";
+import { decideAndEvolve, type WalletCommand, type WalletRejection } from "../../domain/wallet/wallet.decide.js";
+import { initialWallet, walletSize, type Wallet } from "../../domain/wallet/wallet.js";
 import { err, ok, type Result } from "../../domain/result.js";
 import type { Clock } from "../ports/clock.js";
-import type { WalletChangeFeed, WalletKey, WalletStore } from "../ports/wallet-store.js";
+import { emptyLogHead, type LogHead, type RecordChainer, type UsageRecord } from "../ports/usage-log.js";
+import type { AppendPart, PartOutcome, WalletChangeFeed, WalletKey, WalletStore } from "../ports/wallet-store.js";
 
 /** What one command did: its own events and the wallet right after them. */
 export type WalletOutcome = { readonly events: readonly WalletEvent[]; readonly wallet: Wallet };
 
+/**
+ * What a job wants done, decided against the wallet as the single writer holds it: a command
+ * (or none, to just read the state in order with other writes) and the usage records to write
+ * atomically with the command's events.
+ */
+export type Planned = { readonly command: WalletCommand | undefined; readonly records: readonly UsageRecord[] };
+
+/**
+ * How a job ended. "records-conflict": one of its usage records' event ids was written by
+ * someone else meanwhile; nothing of the job was written, and the caller should look again.
+ */
+export type JobResult = { readonly kind: "decided"; readonly result: Result<WalletOutcome, WalletRejection> } | { readonly kind: "records-conflict" };
+
 export type WalletWriterOptions = {
-  /** A snapshot is written whenever an append crosses a multiple of this many events. */
+  /** Fewest events between two snapshots (more when the wallet's state is bigger than this). */
   readonly snapshotEvery: number;
   /** Warning lead time for CREDITS_EXPIRING, used to schedule housekeeping. */
   readonly expiryWarningLeadMs: number;
-  /** Most commands decided and appended together. */
+  /** Most commands of one wallet decided into one append. */
   readonly batchMax: number;
   /** Wallet states kept in memory. */
   readonly cachedWalletsMax: number;
+  /** Appends (each covering many wallets) in flight at once. */
+  readonly flushesMax?: number;
+  /** Appends of one wallet in flight at once (each decided on the one before). */
+  readonly depthMax?: number;
+  /** Most wallets in one append. */
+  readonly partsMax?: number;
+  /** Most usage records in one append. */
+  readonly recordsMax?: number;
+  /** Prefix of the tokens this writer stamps its appends with; unique per process. */
+  readonly tokenPrefix?: string;
 };
 
 /** Raised when the store stays contended past every retry, or fails: callers see UNAVAILABLE. */
@@ -29,119 +53,330 @@ export class WalletUnavailableError extends Error {
 const conflictRoundsMax = 8;
 
 type Job = {
-  readonly command: WalletCommand;
-  readonly resolve: (r: Result<WalletOutcome, WalletRejection>) => void;
+  readonly plan: (w: Wallet) => Planned;
+  readonly resolve: (r: JobResult) => void;
   readonly reject: (error: unknown) => void;
+  rounds: number;
 };
 
-type Queue = { jobs: Job[]; draining: boolean };
+type Answer = { readonly job: Job; readonly result: Result<WalletOutcome, WalletRejection>; readonly hasRecords: boolean };
+
+type Batch = {
+  readonly seq: number;
+  readonly answers: readonly Answer[];
+  readonly after: Durable;
+  /** Whether anything is written (otherwise it only waits for the batches before it). */
+  readonly writes: boolean;
+};
+
+type Durable = {
+  readonly wallet: Wallet;
+  readonly token: string;
+  readonly log: LogHead;
+  /** Version of the latest snapshot written (or loaded from). */
+  readonly snapshotVersion: number;
+};
+
+type Slot = {
+  readonly key: WalletKey;
+  readonly id: string;
+  status: "unloaded" | "loading" | "ready";
+  /** Where this writer's decisions have taken the wallet (ahead of `durable` while appends fly). */
+  head: Durable;
+  /** What is known to be written. */
+  durable: Durable;
+  queue: Job[];
+  inFlight: Batch[];
+  /** Set when an append of this wallet failed: later ones fail too; reload once all have landed. */
+  broken: boolean;
+  /** Jobs of failed appends, by batch, to decide again after the reload. */
+  redo: { seq: number; jobs: Job[] }[];
+  nextSeq: number;
+  /** Sequence number of the newest batch known to be written. */
+  durableSeq: number;
+};
 
 const keyOf = (k: WalletKey): string => `${k.tenantId}\u0000${k.walletId}`;
 
 /**
- * The single writer per wallet, with group commit. Commands for one wallet queue here; one
- * drain loop at a time takes everything queued, decides each command in order against the
- * running state (each caller gets its own answer: events or rejection), and appends all
- * resulting events in one transaction. N concurrent commands cost one round trip, not N
- * conflicting ones.
+ * The single writer of every wallet in this process, with group commit across wallets.
  *
- * Correctness does not depend on this queue: the store's unique (wallet, version) refuses a
- * stale append from another process, and then the batch is reloaded and decided again.
+ * Commands for one wallet queue in its slot. A flush takes the queued commands of every ready
+ * wallet, decides each wallet's commands in order against the state this writer holds for it
+ * (each caller gets its own answer: events or rejection), and appends everything, for all
+ * wallets, in one statement. N concurrent commands cost one round trip, not N. While an append
+ * is in flight the next flush can already decide on top of it (up to `depthMax` deep per
+ * wallet), so deciding overlaps with the database's work.
+ *
+ * Correctness does not depend on any of this: each wallet's part of an append applies only if
+ * the wallet is still where the part expects it (version and the token of the last append), so
+ * an append that lost a race to another process, or was decided on top of an append that
+ * failed, writes nothing; its commands are then decided again on a fresh load.
  */
 export class WalletWriter {
-  private readonly queues = new Map<string, Queue>();
-  private readonly states = new Map<string, Wallet>();
+  private readonly slots = new Map<string, Slot>();
+  private readonly ready = new Set<Slot>();
+  private flushing = 0;
+  private tokens = 0;
+  private readonly flushesMax: number;
+  private readonly depthMax: number;
+  private readonly partsMax: number;
+  private readonly recordsMax: number;
+  private readonly tokenPrefix: string;
 
   constructor(
     private readonly store: WalletStore,
     private readonly changes: WalletChangeFeed,
     private readonly clock: Clock,
     private readonly options: WalletWriterOptions,
-  ) {}
+    private readonly chainer?: RecordChainer,
+  ) {
+    this.flushesMax = options.flushesMax ?? 2;
+    this.depthMax = options.depthMax ?? 2;
+    this.partsMax = options.partsMax ?? 1000;
+    this.recordsMax = options.recordsMax ?? 20_000;
+    this.tokenPrefix = options.tokenPrefix ?? `${clock.now().getTime().toString(36)}.`;
+  }
 
   /** Queues a command for the wallet and resolves with its outcome once it is durable. */
-  execute(key: WalletKey, command: WalletCommand): Promise<Result<WalletOutcome, WalletRejection>> {
-    const id = keyOf(key);
-    let queue = this.queues.get(id);
-    if (!queue) {
-      queue = { jobs: [], draining: false };
-      this.queues.set(id, queue);
-    }
-    const promise = new Promise<Result<WalletOutcome, WalletRejection>>((resolve, reject) => queue.jobs.push({ command, resolve, reject }));
-    if (!queue.draining) void this.drain(key, id, queue);
+  async execute(key: WalletKey, command: WalletCommand): Promise<Result<WalletOutcome, WalletRejection>> {
+    const done = await this.run(key, () => ({ command, records: [] }));
+    if (done.kind === "records-conflict") throw new Error("a command without records cannot conflict on records");
+    return done.result;
+  }
+
+  /**
+   * Queues a job: `plan` runs inside the writer, against the wallet's state in order with every
+   * other write to it, so what it reads (balance, counters) cannot change before its command is
+   * decided. It must be pure and quick.
+   */
+  run(key: WalletKey, plan: (w: Wallet) => Planned): Promise<JobResult> {
+    const slot = this.slotFor(key);
+    const promise = new Promise<JobResult>((resolve, reject) => slot.queue.push({ plan, resolve, reject, rounds: 0 }));
+    this.wake(slot);
     return promise;
   }
 
-  /** The current state, from memory when this process wrote last, else from the store. */
+  /** The wallet as last written, from memory when this process holds it, else from the store. */
   async current(key: WalletKey): Promise<Wallet> {
-    return this.states.get(keyOf(key)) ?? this.store.load(key);
+    const slot = this.slots.get(keyOf(key));
+    if (slot && slot.status === "ready") return slot.durable.wallet;
+    return (await this.store.load(key)).wallet;
   }
 
-  private remember(id: string, wallet: Wallet): void {
-    this.states.delete(id);
-    if (this.states.size >= this.options.cachedWalletsMax) {
-      const oldest = this.states.keys().next().value;
-      if (oldest !== undefined) this.states.delete(oldest);
+  private slotFor(key: WalletKey): Slot {
+    const id = keyOf(key);
+    let slot = this.slots.get(id);
+    if (slot) {
+      // Most recently used last: eviction takes from the front.
+      this.slots.delete(id);
+      this.slots.set(id, slot);
+      return slot;
     }
-    this.states.set(id, wallet);
+    // Replaced by the loaded state before anything is decided (status "unloaded" until then).
+    const unknown: Durable = { wallet: initialWallet, token: "", log: emptyLogHead, snapshotVersion: 0 };
+    slot = { key, id, status: "unloaded", head: unknown, durable: unknown, queue: [], inFlight: [], broken: false, redo: [], nextSeq: 1, durableSeq: 0 };
+    this.slots.set(id, slot);
+    this.evictIdle();
+    return slot;
   }
 
-  private async drain(key: WalletKey, id: string, queue: Queue): Promise<void> {
-    queue.draining = true;
+  private evictIdle(): void {
+    if (this.slots.size <= this.options.cachedWalletsMax) return;
+    for (const slot of this.slots.values()) {
+      if (this.slots.size <= this.options.cachedWalletsMax) break;
+      if (slot.queue.length === 0 && slot.inFlight.length === 0 && slot.status !== "loading") this.slots.delete(slot.id);
+    }
+  }
+
+  /** Moves a slot along: load it if needed, mark it ready to flush, and start flushes. */
+  private wake(slot: Slot): void {
+    if (slot.status === "unloaded" && slot.queue.length > 0 && slot.inFlight.length === 0) void this.load(slot);
+    if (slot.status === "ready" && !slot.broken && slot.queue.length > 0 && slot.inFlight.length < this.depthMax) this.ready.add(slot);
+    this.pump();
+  }
+
+  private async load(slot: Slot): Promise<void> {
+    slot.status = "loading";
     try {
-      while (queue.jobs.length > 0) {
-        const batch = queue.jobs.splice(0, this.options.batchMax);
-        try {
-          await this.commit(key, id, batch);
-        } catch (error) {
-          this.states.delete(id);
-          for (const job of batch) job.reject(error);
+      const loaded = await this.store.load(slot.key);
+      slot.head = slot.durable = { wallet: loaded.wallet, token: loaded.token, log: loaded.log, snapshotVersion: loaded.snapshotVersion };
+      slot.status = "ready";
+    } catch (error) {
+      slot.status = "unloaded";
+      for (const job of slot.queue.splice(0)) job.reject(error);
+    }
+    this.wake(slot);
+  }
+
+  private pump(): void {
+    while (this.flushing < this.flushesMax && this.ready.size > 0) {
+      const parts: { part: AppendPart; slot: Slot; batch: Batch }[] = [];
+      let records = 0;
+      // Each wallet once per append: two parts of one wallet in one statement would see the
+      // same row and the second could never apply.
+      for (const slot of [...this.ready]) {
+        if (parts.length >= this.partsMax || records >= this.recordsMax) break;
+        this.ready.delete(slot);
+        const built = this.decideBatch(slot);
+        if (built) {
+          parts.push({ ...built, slot });
+          records += built.part.records.length;
         }
+        if (slot.queue.length > 0 && slot.inFlight.length < this.depthMax) this.ready.add(slot);
       }
-    } finally {
-      queue.draining = false;
-      if (queue.jobs.length === 0) this.queues.delete(id);
-      else void this.drain(key, id, queue);
+      if (parts.length === 0) continue;
+      this.flushing++;
+      void this.flush(parts);
     }
   }
 
-  private async commit(key: WalletKey, id: string, batch: readonly Job[]): Promise<void> {
-    for (let round = 1; round <= conflictRoundsMax; round++) {
-      const start = this.states.get(id) ?? (await this.store.load(key));
-      let running = start;
-      const events: WalletEvent[] = [];
-      const answers: { job: Job; answer: Result<WalletOutcome, WalletRejection> }[] = [];
-      for (const job of batch) {
-        const decided = decide(job.command, running);
-        if (!decided.ok) {
-          answers.push({ job, answer: err(decided.error) });
-          continue;
-        }
-        running = replay(decided.value, running);
-        events.push(...decided.value);
-        answers.push({ job, answer: ok({ events: decided.value, wallet: running }) });
+  /** Decides the slot's queued jobs on top of its head; returns its append part when it writes. */
+  private decideBatch(slot: Slot): { part: AppendPart; batch: Batch } | undefined {
+    const jobs = slot.queue.splice(0, this.options.batchMax);
+    const start = slot.head;
+    let running = start.wallet;
+    const events: WalletEvent[] = [];
+    const records: UsageRecord[] = [];
+    const answers: Answer[] = [];
+    for (const job of jobs) {
+      let planned: Planned;
+      try {
+        planned = job.plan(running);
+      } catch (error) {
+        job.reject(error);
+        continue;
       }
-      if (events.length > 0) {
-        const every = this.options.snapshotEvery;
-        const snapshotDue = Math.floor(running.version / every) > Math.floor(start.version / every);
-        const outcome = await this.store.append(key, start.version, events, this.clock.now(), {
-          balance: balanceOf(running),
-          nextDueAt: nextDueAt(running, this.options.expiryWarningLeadMs),
-          snapshot: snapshotDue ? running : undefined,
-        });
-        if (outcome === "conflict") {
-          // Another process appended first: what we hold is stale. Reload and decide again.
-          this.states.delete(id);
-          continue;
-        }
-        this.remember(id, running);
-        this.changes.publish(key, running.version);
-      } else if (!this.states.has(id)) {
-        this.remember(id, start);
+      if (planned.command === undefined) {
+        answers.push({ job, result: ok({ events: [], wallet: running }), hasRecords: false });
+        continue;
       }
-      for (const { job, answer } of answers) job.resolve(answer);
-      return;
+      const decided = decideAndEvolve(planned.command, running);
+      if (!decided.ok) {
+        answers.push({ job, result: err(decided.error), hasRecords: false });
+        continue;
+      }
+      running = decided.value.state;
+      for (const e of decided.value.events) events.push(e);
+      for (const r of planned.records) records.push(r);
+      answers.push({ job, result: ok({ events: decided.value.events, wallet: running }), hasRecords: planned.records.length > 0 });
     }
-    throw new WalletUnavailableError(`wallet ${key.walletId} stayed contended through ${conflictRoundsMax} attempts`);
+    const writes = events.length > 0 || records.length > 0;
+    if (!writes) {
+      const batch: Batch = { seq: slot.nextSeq++, answers, after: start, writes: false };
+      if (slot.inFlight.length === 0) this.answer(batch);
+      else slot.inFlight.push(batch);
+      return undefined;
+    }
+    if (records.length > 0 && !this.chainer) throw new Error("usage records need a RecordChainer");
+    const chained = records.length > 0 && this.chainer ? this.chainer.chain(start.log, records) : { chained: [], head: start.log };
+    // A snapshot once the events since the last one outnumber both `snapshotEvery` and the
+    // entries the snapshot holds: loading then costs at most that much replay on top of the
+    // snapshot, and no event pays for more than one snapshot entry written.
+    const snapshotDue = running.version - start.snapshotVersion >= Math.max(this.options.snapshotEvery, walletSize(running));
+    const token = `${this.tokenPrefix}${(++this.tokens).toString(36)}`;
+    const after: Durable = { wallet: running, token, log: chained.head, snapshotVersion: snapshotDue ? running.version : start.snapshotVersion };
+    const part: AppendPart = {
+      key: slot.key,
+      expected: { version: start.wallet.version, token: start.token },
+      token,
+      events,
+      balance: balanceOf(running),
+      nextDueAt: nextDueAt(running, this.options.expiryWarningLeadMs),
+      snapshot: snapshotDue ? running : undefined,
+      records: chained.chained,
+      log: chained.head,
+    };
+    const batch: Batch = { seq: slot.nextSeq++, answers, after, writes: true };
+    slot.head = after;
+    slot.inFlight.push(batch);
+    return { part, batch };
+  }
+
+  private async flush(parts: readonly { part: AppendPart; slot: Slot; batch: Batch }[]): Promise<void> {
+    try {
+      const at = this.clock.now();
+      const all = await this.store.append(
+        parts.map((p) => p.part),
+        at,
+      );
+      let outcomes: (PartOutcome | "duplicate-record")[];
+      if (all !== "duplicate-record") outcomes = [...all];
+      else if (parts.length === 1) outcomes = ["duplicate-record"];
+      else {
+        // Some part carries a usage record someone else wrote meanwhile, and it failed the whole
+        // statement. Write the parts one by one so only the one concerned is refused.
+        outcomes = [];
+        for (const p of parts) {
+          const one = await this.store.append([p.part], at);
+          outcomes.push(one === "duplicate-record" ? one : (one[0] ?? "conflict"));
+        }
+      }
+      parts.forEach((p, i) => this.landed(p.slot, p.batch, outcomes[i] ?? "conflict"));
+    } catch (error) {
+      for (const p of parts) this.failed(p.slot, p.batch, error);
+    } finally {
+      this.flushing--;
+      this.pump();
+    }
+  }
+
+  private landed(slot: Slot, batch: Batch, outcome: PartOutcome | "duplicate-record"): void {
+    if (outcome === "written") {
+      if (batch.seq > slot.durableSeq) {
+        slot.durable = batch.after;
+        slot.durableSeq = batch.seq;
+      }
+      this.removeInFlight(slot, batch);
+      this.answer(batch);
+      this.changes.publish(slot.key, batch.after.wallet.version);
+      // Batches that wrote nothing and waited on this one can answer now.
+      while (slot.inFlight[0] && !slot.inFlight[0].writes && !slot.broken) {
+        const waiting = slot.inFlight.shift();
+        if (waiting) this.answer(waiting);
+      }
+    } else {
+      slot.broken = true;
+      const redo: Job[] = [];
+      for (const a of batch.answers) {
+        if (outcome === "duplicate-record" && a.hasRecords) a.job.resolve({ kind: "records-conflict" });
+        else if (++a.job.rounds > conflictRoundsMax) a.job.reject(new WalletUnavailableError(`wallet ${slot.key.walletId} stayed contended through ${conflictRoundsMax} attempts`));
+        else redo.push(a.job);
+      }
+      slot.redo.push({ seq: batch.seq, jobs: redo });
+      this.removeInFlight(slot, batch);
+    }
+    this.afterLanding(slot);
+  }
+
+  private failed(slot: Slot, batch: Batch, error: unknown): void {
+    slot.broken = true;
+    for (const a of batch.answers) a.job.reject(error);
+    this.removeInFlight(slot, batch);
+    this.afterLanding(slot);
+  }
+
+  /** Once a broken wallet has nothing in flight, reload it and decide the failed jobs again, in order. */
+  private afterLanding(slot: Slot): void {
+    if (slot.broken && slot.inFlight.every((b) => !b.writes)) {
+      // Batches that wrote nothing but were decided on a state that did not hold: redo them too.
+      for (const b of slot.inFlight.splice(0)) slot.redo.push({ seq: b.seq, jobs: b.answers.map((a) => a.job) });
+      const redo = slot.redo.sort((a, b) => a.seq - b.seq).flatMap((r) => r.jobs);
+      slot.redo = [];
+      slot.queue = [...redo, ...slot.queue];
+      slot.broken = false;
+      slot.status = "unloaded";
+    }
+    this.wake(slot);
+    if (slot.queue.length === 0 && slot.inFlight.length === 0) this.evictIdle();
+  }
+
+  private removeInFlight(slot: Slot, batch: Batch): void {
+    const i = slot.inFlight.indexOf(batch);
+    if (i >= 0) slot.inFlight.splice(i, 1);
+  }
+
+  private answer(batch: Batch): void {
+    for (const a of batch.answers) a.job.resolve({ kind: "decided", result: a.result });
   }
 }

@@ -192,8 +192,16 @@ export class Decimal {
   toString(): string {
     const negative = this.units < 0n;
     const abs = negative ? -this.units : this.units;
-    const fraction = (abs % unit).toString().padStart(scale, "0").replace(/0+$/, "");
-    return `${negative ? "-" : ""}${abs / unit}${fraction ? `.${fraction}` : ""}`;
+    const whole = abs / unit;
+    const rest = abs - whole * unit;
+    const sign = negative ? "-" : "";
+    if (rest === 0n) return `${sign}${whole}`;
+    // Trailing zeros trimmed by hand: this runs for every amount written or sent.
+    let fraction = rest.toString().padStart(scale, "0");
+    let end = fraction.length;
+    while (fraction.charCodeAt(end - 1) === 48) end--;
+    fraction = fraction.slice(0, end);
+    return `${sign}${whole}.${fraction}`;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { expiryDue, expiryFirst } from "../collections/expiry-index.js";
 import type { Decimal } from "../money/decimal.js";
 import { available, creditsRemaining, reserved, type Grant, type Wallet } from "./wallet.js";
 
@@ -34,10 +35,12 @@ export function balanceOf(w: Wallet): Balance {
  * expiry warning (`leadMs` before a credit expires). Undefined when nothing is pending.
  */
 export function nextDueAt(w: Wallet, leadMs: number): Date | undefined {
-  let due = Number.POSITIVE_INFINITY;
-  for (const h of w.holds.values()) due = Math.min(due, h.expiresAt.getTime());
-  for (const g of w.grants.values()) {
-    if (g.expired || !g.remaining.isPositive() || g.expiresAt === undefined) continue;
+  let due = expiryFirst(w.holdExpiries) ?? Number.POSITIVE_INFINITY;
+  // Grants not yet warned are due at their warning time; the soonest of those is at most
+  // leadMs before the soonest expiry, so only grants expiring before `due + leadMs` matter.
+  for (const grantId of expiryDue(w.grantExpiries, due === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : due + leadMs)) {
+    const g = w.grants.get(grantId);
+    if (!g || g.expiresAt === undefined) continue;
     due = Math.min(due, g.expiryWarned ? g.expiresAt.getTime() : g.expiresAt.getTime() - leadMs);
   }
   return Number.isFinite(due) ? new Date(due) : undefined;

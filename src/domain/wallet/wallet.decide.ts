@@ -1,7 +1,8 @@
 import { Decimal } from "../money/decimal.js";
 import { err, ok, type Result } from "../result.js";
 import type { AlertKind, Drawdown, GrantSource, WalletEvent } from "./events.js";
-import { available, evolve, replay, type Grant, type Wallet } from "./wallet.js";
+import { expiryDue, expiryFirst } from "../collections/expiry-index.js";
+import { available, closedHold, replay, type Grant, type Wallet } from "./wallet.js";
 
 /** What callers ask of a wallet. Time arrives on the command; decide never reads a clock. */
 export type WalletCommand =
@@ -82,14 +83,20 @@ function overageEvents(w: Wallet, overage: Decimal): WalletEvent[] {
  * past their expiry are expired and holds past theirs are released before anything is decided.
  */
 function dueHousekeeping(w: Wallet, now: Date): WalletEvent[] {
+  const t = now.getTime();
   const events: WalletEvent[] = [];
-  for (const g of w.grants.values()) {
-    if (!g.expired && g.expiresAt !== undefined && g.expiresAt.getTime() <= now.getTime() && g.remaining.isPositive()) {
-      events.push({ type: "CreditsExpired", v: 1, grantId: g.grantId, amount: g.remaining });
+  // The indexes answer "nothing is due" without looking at any grant or hold.
+  if ((expiryFirst(w.grantExpiries) ?? Number.POSITIVE_INFINITY) <= t) {
+    for (const grantId of expiryDue(w.grantExpiries, t)) {
+      const g = w.grants.get(grantId);
+      if (g && !g.expired && g.remaining.isPositive()) events.push({ type: "CreditsExpired", v: 1, grantId, amount: g.remaining });
     }
   }
-  for (const h of w.holds.values()) {
-    if (h.expiresAt.getTime() <= now.getTime()) events.push({ type: "ReservationReleased", v: 1, reservationId: h.reservationId, released: h.amount, expired: true });
+  if ((expiryFirst(w.holdExpiries) ?? Number.POSITIVE_INFINITY) <= t) {
+    for (const reservationId of expiryDue(w.holdExpiries, t)) {
+      const h = w.holds.get(reservationId);
+      if (h) events.push({ type: "ReservationReleased", v: 1, reservationId, released: h.amount, expired: true });
+    }
   }
   return events;
 }
@@ -149,7 +156,7 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
     }
     case "ReserveFunds": {
       const open = w.holds.get(c.reservationId);
-      if (open || w.closedHolds.has(c.reservationId)) return open && open.amount.eq(c.amount) ? ok([]) : err("RESERVATION_ID_CONFLICT");
+      if (open || closedHold(w, c.reservationId)) return open && open.amount.eq(c.amount) ? ok([]) : err("RESERVATION_ID_CONFLICT");
       if (!c.amount.isPositive()) return err("AMOUNT_NOT_POSITIVE");
       if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
       if (c.amount.gt(available(w))) return err("INSUFFICIENT_FUNDS");
@@ -157,7 +164,7 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
     }
     case "ExtendReservation": {
       const hold = w.holds.get(c.reservationId);
-      if (!hold) return err(w.closedHolds.has(c.reservationId) ? "RESERVATION_CLOSED" : "UNKNOWN_RESERVATION");
+      if (!hold) return err(closedHold(w, c.reservationId) ? "RESERVATION_CLOSED" : "UNKNOWN_RESERVATION");
       if (c.additional.isNegative()) return err("AMOUNT_NEGATIVE");
       if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
       if (c.additional.gt(available(w))) return err("INSUFFICIENT_FUNDS");
@@ -166,7 +173,7 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
     case "SettleReservation": {
       if (c.charged.isNegative()) return err("AMOUNT_NEGATIVE");
       const hold = w.holds.get(c.reservationId);
-      const closed = w.closedHolds.get(c.reservationId);
+      const closed = closedHold(w, c.reservationId);
       if (!hold && !closed) return err("UNKNOWN_RESERVATION");
       if (closed?.kind === "settled") return closed.eventId === c.eventId && closed.charged.eq(c.charged) ? ok([]) : err("SETTLEMENT_CONFLICT");
       // Usage that happened is recorded even when its hold lapsed or was released.
@@ -180,7 +187,7 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
     case "ReleaseReservation": {
       const hold = w.holds.get(c.reservationId);
       if (hold) return ok([{ type: "ReservationReleased", v: 1, reservationId: c.reservationId, released: hold.amount, expired: false }]);
-      return w.closedHolds.has(c.reservationId) ? ok([]) : err("UNKNOWN_RESERVATION");
+      return closedHold(w, c.reservationId) ? ok([]) : err("UNKNOWN_RESERVATION");
     }
     case "DebitUsage": {
       if (c.entries.some((e) => e.amount.isNegative())) return err("AMOUNT_NEGATIVE");
@@ -193,13 +200,13 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
     case "LapseHolds":
       return ok([]); // housekeeping already did it
     case "WarnExpiringCredits": {
-      const horizon = c.now.getTime() + c.leadMs;
       const availableNow = available(w);
-      return ok(
-        [...w.grants.values()]
-          .filter((g) => !g.expired && !g.expiryWarned && g.remaining.isPositive() && g.expiresAt !== undefined && g.expiresAt.getTime() <= horizon)
-          .map((g) => alert("CREDITS_EXPIRING", g.remaining, availableNow, g.grantId)),
-      );
+      const alerts: WalletEvent[] = [];
+      for (const grantId of expiryDue(w.grantExpiries, c.now.getTime() + c.leadMs)) {
+        const g = w.grants.get(grantId);
+        if (g && !g.expired && !g.expiryWarned && g.remaining.isPositive()) alerts.push(alert("CREDITS_EXPIRING", g.remaining, availableNow, g.grantId));
+      }
+      return ok(alerts);
     }
     case "ConfigureAlerts":
       if (c.thresholds.some((t) => t.isNegative())) return err("AMOUNT_NEGATIVE");
@@ -210,19 +217,29 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
   }
 }
 
+/** A decision and the state right after its events: what the single writer carries forward. */
+export type Decided = { readonly events: WalletEvent[]; readonly state: Wallet };
+
 /**
  * Decides a command against the current state: the housekeeping that is due, the command's own
- * events, and the alerts they imply. A rejected command yields no events at all, housekeeping
- * included: the next accepted command (or the scheduler) applies it.
+ * events, and the alerts they imply, with the state after them (each event is folded once). A
+ * rejected command yields no events at all, housekeeping included: the next accepted command
+ * (or the scheduler) applies it.
  */
-export function decide(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRejection> {
+export function decideAndEvolve(c: WalletCommand, w: Wallet): Result<Decided, WalletRejection> {
   if (c.type !== "OpenWallet" && !w.opened) return err("WALLET_NOT_OPEN");
   const housekeeping = c.type === "OpenWallet" ? [] : dueHousekeeping(w, c.now);
   const afterHousekeeping = replay(housekeeping, w);
   const core = decideCore(c, afterHousekeeping);
   if (!core.ok) return core;
-  const events = [...housekeeping, ...core.value];
-  if (events.length === 0) return ok([]);
-  const after = events.reduce(evolve, w);
-  return ok([...events, ...alertsFor(w, after, events)]);
+  if (housekeeping.length === 0 && core.value.length === 0) return ok({ events: [], state: w });
+  const after = replay(core.value, afterHousekeeping);
+  const alerts = alertsFor(w, after, [...housekeeping, ...core.value]);
+  return ok({ events: [...housekeeping, ...core.value, ...alerts], state: replay(alerts, after) });
+}
+
+/** The events a command produces against `w`, or why it is refused. */
+export function decide(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRejection> {
+  const decided = decideAndEvolve(c, w);
+  return decided.ok ? ok(decided.value.events) : decided;
 }

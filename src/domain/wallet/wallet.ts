@@ -1,4 +1,6 @@
 import { assert, assertNever } from "../assert.js";
+import { emptyExpiryIndex, expiryAdd, expiryRemove, type ExpiryIndex } from "../collections/expiry-index.js";
+import { PersistentMap } from "../collections/persistent-map.js";
 import { limits } from "../limits.js";
 import { Decimal } from "../money/decimal.js";
 import type { GrantSource, WalletEvent } from "./events.js";
@@ -28,6 +30,13 @@ export type ClosedHold =
   | { readonly kind: "settled"; readonly eventId: string; readonly charged: Decimal; readonly released: Decimal; readonly overage: Decimal }
   | { readonly kind: "released"; readonly released: Decimal; readonly expired: boolean };
 
+/**
+ * The most recently closed holds, in two generations so that forgetting the oldest costs
+ * nothing: when `current` is full it becomes `previous` and the old `previous` is dropped.
+ * Between half of `limits.walletClosedHoldsMax` and all of it are remembered.
+ */
+export type ClosedHolds = { readonly current: PersistentMap<ClosedHold>; readonly previous: PersistentMap<ClosedHold> };
+
 export type Wallet = {
   /** Number of events folded in: the version the next event must follow. */
   readonly version: number;
@@ -36,11 +45,21 @@ export type Wallet = {
   readonly overageLimit: Decimal;
   /** Usage not funded by credits, including any beyond the limit. */
   readonly overageUsed: Decimal;
-  readonly grants: ReadonlyMap<string, Grant>;
-  readonly holds: ReadonlyMap<string, Hold>;
-  readonly closedHolds: ReadonlyMap<string, ClosedHold>;
+  readonly grants: PersistentMap<Grant>;
+  readonly holds: PersistentMap<Hold>;
+  readonly closedHolds: ClosedHolds;
   readonly thresholds: readonly Decimal[];
+  /** Sum of every grant's remaining credit, kept as events apply so reading it is O(1). */
+  readonly creditsRemaining: Decimal;
+  /** Sum of every open hold. */
+  readonly reserved: Decimal;
+  /** Open holds by expiry (id = reservation id). */
+  readonly holdExpiries: ExpiryIndex;
+  /** Grants with credit left and an expiry, by expiry (id = grant id). */
+  readonly grantExpiries: ExpiryIndex;
 };
+
+const noClosedHolds: ClosedHolds = { current: PersistentMap.empty(), previous: PersistentMap.empty() };
 
 export const initialWallet: Wallet = {
   version: 0,
@@ -48,51 +67,88 @@ export const initialWallet: Wallet = {
   currency: "",
   overageLimit: Decimal.ZERO,
   overageUsed: Decimal.ZERO,
-  grants: new Map(),
-  holds: new Map(),
-  closedHolds: new Map(),
+  grants: PersistentMap.empty(),
+  holds: PersistentMap.empty(),
+  closedHolds: noClosedHolds,
   thresholds: [],
+  creditsRemaining: Decimal.ZERO,
+  reserved: Decimal.ZERO,
+  holdExpiries: emptyExpiryIndex,
+  grantExpiries: emptyExpiryIndex,
 };
 
-export const creditsRemaining = (w: Wallet): Decimal => Decimal.sum([...w.grants.values()].map((g) => g.remaining));
-export const reserved = (w: Wallet): Decimal => Decimal.sum([...w.holds.values()].map((h) => h.amount));
+export const creditsRemaining = (w: Wallet): Decimal => w.creditsRemaining;
+export const reserved = (w: Wallet): Decimal => w.reserved;
 
 /** available = credits_remaining + (overage_limit - overage_used) - reserved. Negative after unfunded usage. */
-export const available = (w: Wallet): Decimal => creditsRemaining(w).plus(w.overageLimit).minus(w.overageUsed).minus(reserved(w));
+export const available = (w: Wallet): Decimal => w.creditsRemaining.plus(w.overageLimit).minus(w.overageUsed).minus(w.reserved);
 
-function withGrant(w: Wallet, grantId: string, change: (g: Grant) => Grant): Map<string, Grant> {
+/** How the hold `reservationId` ended, if it is among the remembered closed holds. */
+export const closedHold = (w: Wallet, reservationId: string): ClosedHold | undefined =>
+  w.closedHolds.current.get(reservationId) ?? w.closedHolds.previous.get(reservationId);
+
+/** Closed holds, oldest generation first (for snapshots). */
+export const closedHoldEntries = (w: Wallet): (readonly [string, ClosedHold])[] => [
+  ...[...w.closedHolds.previous.entries()].filter(([id]) => !w.closedHolds.current.has(id)),
+  ...w.closedHolds.current.entries(),
+];
+
+const generationMax = Math.max(1, Math.floor(limits.walletClosedHoldsMax / 2));
+
+function withClosedHold(c: ClosedHolds, reservationId: string, closed: ClosedHold): ClosedHolds {
+  if (c.current.size >= generationMax && !c.current.has(reservationId)) {
+    return { previous: c.current, current: PersistentMap.empty<ClosedHold>().set(reservationId, closed) };
+  }
+  return { previous: c.previous, current: c.current.set(reservationId, closed) };
+}
+
+const expiryMs = (g: Grant): number | undefined => (g.expiresAt !== undefined && g.remaining.isPositive() && !g.expired ? g.expiresAt.getTime() : undefined);
+
+/** Replaces one grant, keeping the credit total and the expiry index in step with it. */
+function withGrant(w: Wallet, before: Grant, after: Grant): Pick<Wallet, "grants" | "creditsRemaining" | "grantExpiries"> {
+  let grantExpiries = w.grantExpiries;
+  const was = expiryMs(before);
+  const now = expiryMs(after);
+  if (was !== now) {
+    if (was !== undefined) grantExpiries = expiryRemove(grantExpiries, was, before.grantId);
+    if (now !== undefined) grantExpiries = expiryAdd(grantExpiries, now, after.grantId);
+  }
+  return {
+    grants: w.grants.set(after.grantId, after),
+    creditsRemaining: w.creditsRemaining.minus(before.remaining).plus(after.remaining),
+    grantExpiries,
+  };
+}
+
+function changeGrant(w: Wallet, grantId: string, change: (g: Grant) => Grant): Wallet {
   const grant = w.grants.get(grantId);
   assert(grant, `event refers to unknown grant ${grantId}`);
-  const next = new Map(w.grants);
-  next.set(grantId, change(grant));
-  return next;
+  return { ...w, ...withGrant(w, grant, change(grant)) };
 }
 
-function drawn(w: Wallet, drawdowns: readonly { grantId: string; amount: Decimal }[]): Map<string, Grant> {
-  const next = new Map(w.grants);
+function drawn(w: Wallet, drawdowns: readonly { grantId: string; amount: Decimal }[]): Wallet {
+  let next = w;
   for (const d of drawdowns) {
-    const grant = next.get(d.grantId);
-    assert(grant, `drawdown from unknown grant ${d.grantId}`);
-    const remaining = grant.remaining.minus(d.amount);
-    assert(!remaining.isNegative(), `drawdown of ${d.amount.toString()} exceeds grant ${d.grantId}'s remaining ${grant.remaining.toString()}`);
-    next.set(d.grantId, { ...grant, remaining });
+    next = changeGrant(next, d.grantId, (grant) => {
+      const remaining = grant.remaining.minus(d.amount);
+      assert(!remaining.isNegative(), `drawdown of ${d.amount.toString()} exceeds grant ${d.grantId}'s remaining ${grant.remaining.toString()}`);
+      return { ...grant, remaining };
+    });
   }
   return next;
 }
 
-function withoutHold(w: Wallet, reservationId: string, closed: ClosedHold): Pick<Wallet, "holds" | "closedHolds"> {
+function withoutHold(w: Wallet, reservationId: string, closed: ClosedHold): Wallet {
+  const hold = w.holds.get(reservationId);
   // A settlement may follow a hold that already lapsed (usage is recorded regardless).
-  assert(w.holds.has(reservationId) || (closed.kind === "settled" && w.closedHolds.has(reservationId)), `event closes unknown hold ${reservationId}`);
-  const holds = new Map(w.holds);
-  holds.delete(reservationId);
-  const closedHolds = new Map(w.closedHolds);
-  closedHolds.delete(reservationId); // re-inserted last: it is the newest
-  closedHolds.set(reservationId, closed);
-  for (const oldest of closedHolds.keys()) {
-    if (closedHolds.size <= limits.walletClosedHoldsMax) break;
-    closedHolds.delete(oldest);
-  }
-  return { holds, closedHolds };
+  assert(hold || (closed.kind === "settled" && closedHold(w, reservationId)), `event closes unknown hold ${reservationId}`);
+  return {
+    ...w,
+    holds: hold ? w.holds.delete(reservationId) : w.holds,
+    reserved: hold ? w.reserved.minus(hold.amount) : w.reserved,
+    holdExpiries: hold ? expiryRemove(w.holdExpiries, hold.expiresAt.getTime(), reservationId) : w.holdExpiries,
+    closedHolds: withClosedHold(w.closedHolds, reservationId, closed),
+  };
 }
 
 /** Folds one event into the state. Pure; asserts the invariants the event must respect. */
@@ -102,8 +158,7 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
     case "WalletOpened":
       return { ...w, version, opened: true, currency: e.currency, overageLimit: e.overageLimit };
     case "CreditsGranted": {
-      const grants = new Map(w.grants);
-      grants.set(e.grantId, {
+      const grant: Grant = {
         grantId: e.grantId,
         source: e.source,
         granted: e.amount,
@@ -114,34 +169,46 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
         seq: w.grants.size,
         expired: false,
         expiryWarned: false,
-      });
-      return { ...w, version, grants };
-    }
-    case "FundsReserved": {
-      const holds = new Map(w.holds);
-      holds.set(e.reservationId, { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt });
-      return { ...w, version, holds };
-    }
-    case "ReservationExtended": {
-      const hold = w.holds.get(e.reservationId);
-      assert(hold, `extension of unknown hold ${e.reservationId}`);
-      const holds = new Map(w.holds);
-      holds.set(e.reservationId, { ...hold, amount: hold.amount.plus(e.additional), expiresAt: e.expiresAt });
-      return { ...w, version, holds };
-    }
-    case "ReservationSettled":
+      };
+      const at = expiryMs(grant);
       return {
         ...w,
         version,
-        grants: drawn(w, e.drawdowns),
-        ...withoutHold(w, e.reservationId, { kind: "settled", eventId: e.eventId, charged: e.charged, released: e.released, overage: e.overage }),
+        grants: w.grants.set(e.grantId, grant),
+        creditsRemaining: w.creditsRemaining.plus(e.amount),
+        grantExpiries: at === undefined ? w.grantExpiries : expiryAdd(w.grantExpiries, at, e.grantId),
+      };
+    }
+    case "FundsReserved":
+      return {
+        ...w,
+        version,
+        holds: w.holds.set(e.reservationId, { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt }),
+        reserved: w.reserved.plus(e.amount),
+        holdExpiries: expiryAdd(w.holdExpiries, e.expiresAt.getTime(), e.reservationId),
+      };
+    case "ReservationExtended": {
+      const hold = w.holds.get(e.reservationId);
+      assert(hold, `extension of unknown hold ${e.reservationId}`);
+      return {
+        ...w,
+        version,
+        holds: w.holds.set(e.reservationId, { ...hold, amount: hold.amount.plus(e.additional), expiresAt: e.expiresAt }),
+        reserved: w.reserved.plus(e.additional),
+        holdExpiries: expiryAdd(expiryRemove(w.holdExpiries, hold.expiresAt.getTime(), e.reservationId), e.expiresAt.getTime(), e.reservationId),
+      };
+    }
+    case "ReservationSettled":
+      return {
+        ...withoutHold(drawn(w, e.drawdowns), e.reservationId, { kind: "settled", eventId: e.eventId, charged: e.charged, released: e.released, overage: e.overage }),
+        version,
       };
     case "ReservationReleased":
-      return { ...w, version, ...withoutHold(w, e.reservationId, { kind: "released", released: e.released, expired: e.expired }) };
+      return { ...withoutHold(w, e.reservationId, { kind: "released", released: e.released, expired: e.expired }), version };
     case "UsageDebited":
-      return { ...w, version, grants: drawn(w, e.drawdowns) };
+      return { ...drawn(w, e.drawdowns), version };
     case "CreditsExpired":
-      return { ...w, version, grants: withGrant(w, e.grantId, (g) => ({ ...g, remaining: g.remaining.minus(e.amount), expired: true })) };
+      return { ...changeGrant(w, e.grantId, (g) => ({ ...g, remaining: g.remaining.minus(e.amount), expired: true })), version };
     case "OverageAccrued":
       return { ...w, version, overageUsed: w.overageUsed.plus(e.amount) };
     case "OverageLimitChanged":
@@ -150,7 +217,7 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
       return { ...w, version, thresholds: [...e.thresholds] };
     case "BalanceAlertRaised":
       return e.kind === "CREDITS_EXPIRING" && e.grantId !== undefined
-        ? { ...w, version, grants: withGrant(w, e.grantId, (g) => ({ ...g, expiryWarned: true })) }
+        ? { ...changeGrant(w, e.grantId, (g) => ({ ...g, expiryWarned: true })), version }
         : { ...w, version };
     default:
       return assertNever(e, "wallet event");
@@ -158,4 +225,58 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
 }
 
 /** Replays history: the only way a wallet's state comes to be. */
-export const replay = (events: readonly WalletEvent[], from: Wallet = initialWallet): Wallet => events.reduce(evolve, from);
+export function replay(events: readonly WalletEvent[], from: Wallet = initialWallet): Wallet {
+  let w = from;
+  for (const e of events) w = evolve(w, e);
+  return w;
+}
+
+/** What a snapshot stores of a wallet: its facts, without the totals and indexes derived from them. */
+export type WalletParts = {
+  readonly version: number;
+  readonly opened: boolean;
+  readonly currency: string;
+  readonly overageLimit: Decimal;
+  readonly overageUsed: Decimal;
+  readonly grants: readonly Grant[];
+  readonly holds: readonly Hold[];
+  /** Oldest first. */
+  readonly closedHolds: readonly (readonly [string, ClosedHold])[];
+  readonly thresholds: readonly Decimal[];
+};
+
+/** Rebuilds a wallet from stored parts, deriving its totals and indexes. */
+export function walletFromParts(p: WalletParts): Wallet {
+  let w: Wallet = { ...initialWallet, version: p.version, opened: p.opened, currency: p.currency, overageLimit: p.overageLimit, overageUsed: p.overageUsed, thresholds: p.thresholds };
+  for (const g of p.grants) {
+    const at = expiryMs(g);
+    w = {
+      ...w,
+      grants: w.grants.set(g.grantId, g),
+      creditsRemaining: w.creditsRemaining.plus(g.remaining),
+      grantExpiries: at === undefined ? w.grantExpiries : expiryAdd(w.grantExpiries, at, g.grantId),
+    };
+  }
+  for (const h of p.holds) {
+    w = { ...w, holds: w.holds.set(h.reservationId, h), reserved: w.reserved.plus(h.amount), holdExpiries: expiryAdd(w.holdExpiries, h.expiresAt.getTime(), h.reservationId) };
+  }
+  let closed = noClosedHolds;
+  for (const [id, c] of p.closedHolds) closed = withClosedHold(closed, id, c);
+  return { ...w, closedHolds: closed };
+}
+
+/** The stored parts of a wallet (inverse of walletFromParts). */
+export const walletParts = (w: Wallet): WalletParts => ({
+  version: w.version,
+  opened: w.opened,
+  currency: w.currency,
+  overageLimit: w.overageLimit,
+  overageUsed: w.overageUsed,
+  grants: [...w.grants.values()].sort((a, b) => a.seq - b.seq),
+  holds: [...w.holds.values()],
+  closedHolds: closedHoldEntries(w),
+  thresholds: w.thresholds,
+});
+
+/** How many entries a snapshot of the wallet holds: what loading it costs, against replaying events. */
+export const walletSize = (w: Wallet): number => w.grants.size + w.holds.size + w.closedHolds.current.size + w.closedHolds.previous.size + w.thresholds.length;

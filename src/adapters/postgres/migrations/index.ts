@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as tenantsAndCatalog from "./2026-11-22T00-00_tenants-and-catalog.js";
 import * as wallets from "./2026-11-22T01-00_wallets.js";
+import * as usageLog from "./2026-12-01T00-00_usage-log.js";
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same from
@@ -9,6 +10,7 @@ import * as wallets from "./2026-11-22T01-00_wallets.js";
 const migrations: Record<string, Migration> = {
   "2026-11-22T00-00_tenants-and-catalog": tenantsAndCatalog,
   "2026-11-22T01-00_wallets": wallets,
+  "2026-12-01T00-00_usage-log": usageLog,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,5 @@
 import type { ApiKeysTable, TenantsTable } from "./tenants.js";
+import type { UsageEventsTable } from "./usage.js";
 import type { AllowanceScheduleTable, WalletBalancesTable, WalletEventsTable, WalletSnapshotsTable } from "./wallets.js";
 import type {
   CustomersTable,
@@ -25,4 +26,5 @@ export interface Database {
   wallet_snapshots: WalletSnapshotsTable;
   wallet_balances: WalletBalancesTable;
   allowance_schedule: AllowanceScheduleTable;
+  usage_events: UsageEventsTable;
 }

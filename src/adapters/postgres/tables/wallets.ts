@@ -42,6 +42,9 @@ export interface WalletBalancesTable {
   grants: Json<StoredGrantView[]>;
   next_due_at: Date | null;
   updated_at: Date;
+  token: string;
+  log_seq: Int8;
+  log_hash: string;
 }
 
 export interface AllowanceScheduleTable {

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import { emptyExpiryIndex, expiryAdd, expiryDue, expiryFirst, expiryHas, expiryRemove, expirySize, type ExpiryIndex } from "../../../../src/domain/collections/expiry-index.js";
+import { PersistentMap } from "../../../../src/domain/collections/persistent-map.js";
+
+const key = fc.oneof(fc.constantFrom("a", "b", "r1", "r2", "constructor", "__proto__", ""), fc.string({ maxLength: 6 }));
+type MapOp = { kind: "set"; key: string; value: number } | { kind: "delete"; key: string };
+const mapOp: fc.Arbitrary<MapOp> = fc.oneof(
+  fc.record({ kind: fc.constant("set" as const), key, value: fc.integer() }),
+  fc.record({ kind: fc.constant("delete" as const), key }),
+);
+
+describe("PersistentMap, for any sequence of sets and deletes", () => {
+  it("holds exactly what a Map would", () => {
+    fc.assert(
+      fc.property(fc.array(mapOp, { maxLength: 300 }), (ops) => {
+        let map = PersistentMap.empty<number>();
+        const model = new Map<string, number>();
+        for (const op of ops) {
+          if (op.kind === "set") {
+            map = map.set(op.key, op.value);
+            model.set(op.key, op.value);
+          } else {
+            map = map.delete(op.key);
+            model.delete(op.key);
+          }
+        }
+        expect(map.size).toBe(model.size);
+        for (const [k, v] of model) expect(map.get(k)).toBe(v);
+        expect(new Map(map.entries())).toEqual(model);
+        const seen: string[] = [];
+        map.forEach((_, k) => seen.push(k));
+        expect(seen.sort()).toEqual([...model.keys()].sort());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("never changes a version that was already handed out", () => {
+    fc.assert(
+      fc.property(fc.array(mapOp, { maxLength: 100 }), (ops) => {
+        const versions: { map: PersistentMap<number>; model: Map<string, number> }[] = [];
+        let map = PersistentMap.empty<number>();
+        let model = new Map<string, number>();
+        for (const op of ops) {
+          map = op.kind === "set" ? map.set(op.key, op.value) : map.delete(op.key);
+          model = new Map(model);
+          if (op.kind === "set") model.set(op.key, op.value);
+          else model.delete(op.key);
+          versions.push({ map, model });
+        }
+        for (const v of versions) expect(new Map(v.map.entries())).toEqual(v.model);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("rebuilt from its own entries, iterates in the same order", () => {
+    fc.assert(
+      fc.property(fc.array(mapOp, { maxLength: 200 }), (ops) => {
+        let map = PersistentMap.empty<number>();
+        for (const op of ops) map = op.kind === "set" ? map.set(op.key, op.value) : map.delete(op.key);
+        expect([...PersistentMap.from(map.entries()).keys()]).toEqual([...map.keys()]);
+      }),
+    );
+  });
+});
+
+type IndexOp = { kind: "add" | "remove"; at: number; id: string };
+const indexOp: fc.Arbitrary<IndexOp> = fc.record({
+  kind: fc.constantFrom("add" as const, "add" as const, "remove" as const),
+  at: fc.integer({ min: 0, max: 50 }),
+  id: fc.constantFrom("a", "b", "c", "d", "e", "f", "g"),
+});
+
+describe("ExpiryIndex, for any sequence of additions and removals", () => {
+  it("answers what is due exactly as a sorted list would, earliest first", () => {
+    fc.assert(
+      fc.property(fc.array(indexOp, { maxLength: 200 }), fc.integer({ min: -1, max: 51 }), (ops, until) => {
+        let index: ExpiryIndex = emptyExpiryIndex;
+        const model = new Set<string>();
+        for (const op of ops) {
+          const k = `${String(op.at).padStart(3, "0")}|${op.id}`;
+          if (op.kind === "add") {
+            index = expiryAdd(index, op.at, op.id);
+            model.add(k);
+          } else {
+            index = expiryRemove(index, op.at, op.id);
+            model.delete(k);
+          }
+        }
+        const sorted = [...model].sort();
+        expect(expirySize(index)).toBe(sorted.length);
+        expect(expiryFirst(index)).toBe(sorted.length ? Number(sorted[0]!.split("|")[0]) : undefined);
+        expect(expiryDue(index, until)).toEqual(sorted.filter((k) => Number(k.split("|")[0]) <= until).map((k) => k.split("|")[1]));
+        for (const k of sorted) expect(expiryHas(index, Number(k.split("|")[0]), k.split("|")[1]!)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("stays shallow with ten thousand entries added in time order", () => {
+    let index: ExpiryIndex = emptyExpiryIndex;
+    for (let i = 0; i < 10_000; i++) index = expiryAdd(index, i, `r${i}`);
+    const depth = (t: ExpiryIndex): number => (t === undefined ? 0 : 1 + Math.max(depth(t.left), depth(t.right)));
+    expect(depth(index)).toBeLessThan(60);
+    for (let i = 0; i < 9_990; i++) index = expiryRemove(index, i, `r${i}`);
+    expect(expiryDue(index, 20_000)).toEqual(Array.from({ length: 10 }, (_, i) => `r${9_990 + i}`));
+  });
+});
