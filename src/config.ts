@@ -22,6 +22,10 @@ export type Config = {
   readonly expiryWarningLeadMs: number;
   /** How often the scheduler looks for due wallet housekeeping. */
   readonly schedulerIntervalMs: number;
+  /** Usage older than this (by occurred_at) is refused. */
+  readonly latenessMs: number;
+  /** Usage this far in the future (clock skew) is still accepted. */
+  readonly futureSkewMs: number;
 };
 
 /** `TOLLGATE_DATA_DIR=:memory:` keeps embedded Postgres in memory only (tests, throwaway demos). */
@@ -68,5 +72,7 @@ export function loadConfig(env: Env = process.env): Config {
     walletSnapshotEvery: integer(env, "TOLLGATE_WALLET_SNAPSHOT_EVERY", 100, 1, 1_000_000),
     expiryWarningLeadMs: integer(env, "TOLLGATE_EXPIRY_WARNING_LEAD_MS", 86_400_000, 0, 90 * 86_400_000),
     schedulerIntervalMs: integer(env, "TOLLGATE_SCHEDULER_INTERVAL_MS", 1000, 10, 3_600_000),
+    latenessMs: integer(env, "TOLLGATE_LATENESS_DAYS", 35, 1, limits.latenessWindowDaysMax) * 86_400_000,
+    futureSkewMs: integer(env, "TOLLGATE_FUTURE_SKEW_MS", 300_000, 0, 3_600_000),
   };
 }

@@ -26,7 +26,17 @@ import type { DatabaseHandle } from "./adapters/postgres/database.js";
 import { PostgresTenantRepository } from "./adapters/postgres/tenant-repository.js";
 import { CatalogServiceImpl } from "./adapters/rpc/catalog-service.js";
 import { HealthServiceImpl, HealthState } from "./adapters/rpc/health.js";
-import { AuthorizationServicePending, RatingServicePending } from "./adapters/rpc/pending-services.js";
+import { AuthorizationServicePending } from "./adapters/rpc/pending-services.js";
+import { RatingServiceImpl } from "./adapters/rpc/rating-service.js";
+import { PostgresUsageLog } from "./adapters/postgres/usage-log.js";
+import { Sha256UsageLogHasher } from "./adapters/system/sha256-usage-log-hasher.js";
+import { UsageLog, UsageLogHasher } from "./application/ports/usage-log.js";
+import { FormulaCache } from "./application/rating/formula-cache.js";
+import { InFlightIds } from "./application/rating/in-flight-ids.js";
+import { IngestUsage } from "./application/rating/ingest-usage.js";
+import { QuotePrice } from "./application/rating/quote-price.js";
+import { GetUsageSummary, ListRatedEvents } from "./application/rating/usage-queries.js";
+import { VerifyEventLog } from "./application/rating/verify-event-log.js";
 import { WalletServiceImpl } from "./adapters/rpc/wallet-service.js";
 import { WalletChanges } from "./adapters/postgres/wallet-change-feed.js";
 import { PostgresWalletStore } from "./adapters/postgres/wallet-store.js";
@@ -73,6 +83,8 @@ export const WalletChangesToken = token<WalletChanges>("WalletChanges");
 export const WalletWriterToken = token<WalletWriter>("WalletWriter");
 export const WalletHousekeepingToken = token<RunWalletHousekeeping>("RunWalletHousekeeping");
 export const PeriodAllowancesToken = token<GrantPeriodAllowances>("GrantPeriodAllowances");
+export const FormulaCacheToken = token<FormulaCache>("FormulaCache");
+export const VerifyEventLogToken = token<VerifyEventLog>("VerifyEventLog");
 
 /** Resolves a typed token (inversify's own signature cannot carry the type of a symbol). */
 const get = <T>(ctx: ResolutionContext, id: Token<T>): T => ctx.get<T>(id);
@@ -107,15 +119,31 @@ export function buildContainer(infra: Infrastructure): Container {
     .inSingletonScope();
   c.bind(WalletChangesToken).toDynamicValue((ctx) => new WalletChanges(get(ctx, LoggerToken))).inSingletonScope();
   c.bind(WalletChangeFeed).toDynamicValue((ctx) => get(ctx, WalletChangesToken)).inSingletonScope();
+  c.bind(UsageLogHasher).toDynamicValue(() => new Sha256UsageLogHasher()).inSingletonScope();
+  c.bind(UsageLog)
+    .toDynamicValue((ctx) => new PostgresUsageLog(get(ctx, DatabaseToken).db))
+    .inSingletonScope();
+  c.bind(FormulaCacheToken).toDynamicValue(() => new FormulaCache()).inSingletonScope();
+  c.bind(VerifyEventLogToken)
+    .toDynamicValue((ctx) => tracedUseCase("VerifyEventLog", new VerifyEventLog(get(ctx, UsageLog), get(ctx, UsageLogHasher))))
+    .inSingletonScope();
   c.bind(WalletWriterToken)
     .toDynamicValue((ctx) => {
       const config = get(ctx, ConfigToken);
-      return new WalletWriter(get(ctx, WalletStore), get(ctx, WalletChangeFeed), get(ctx, Clock), {
-        snapshotEvery: config.walletSnapshotEvery,
-        expiryWarningLeadMs: config.expiryWarningLeadMs,
-        batchMax: 1000,
-        cachedWalletsMax: 100_000,
-      });
+      return new WalletWriter(
+        get(ctx, WalletStore),
+        get(ctx, WalletChangeFeed),
+        get(ctx, Clock),
+        {
+          snapshotEvery: config.walletSnapshotEvery,
+          expiryWarningLeadMs: config.expiryWarningLeadMs,
+          batchMax: 1000,
+          cachedWalletsMax: 100_000,
+          // Unique per process: another process's append can never carry a token this one expects.
+          tokenPrefix: `${get(ctx, Ids).newId("w")}.`,
+        },
+        get(ctx, UsageLogHasher),
+      );
     })
     .inSingletonScope();
   c.bind(WalletHousekeepingToken)
@@ -168,9 +196,22 @@ export function buildContainer(infra: Infrastructure): Container {
         setBalanceAlerts: tracedUseCase("SetBalanceAlerts", new SetBalanceAlerts(catalog, writer, clock)),
         watchBalance: new WatchBalance(catalog, store, get(ctx, WalletChangeFeed), clock),
       });
+      const config = get(ctx, ConfigToken);
+      const formulas = get(ctx, FormulaCacheToken);
+      const usageLog = get(ctx, UsageLog);
+      const ratingService = new RatingServiceImpl({
+        quotePrice: tracedUseCase("QuotePrice", new QuotePrice(catalog, formulas, writer, clock)),
+        ingestUsage: tracedUseCase(
+          "IngestUsage",
+          new IngestUsage(catalog, formulas, usageLog, get(ctx, UsageLogHasher), writer, new InFlightIds(), clock, { latenessMs: config.latenessMs, futureSkewMs: config.futureSkewMs }),
+        ),
+        getUsageSummary: tracedUseCase("GetUsageSummary", new GetUsageSummary(usageLog)),
+        listRatedEvents: tracedUseCase("ListRatedEvents", new ListRatedEvents(usageLog)),
+        verifyEventLog: get(ctx, VerifyEventLogToken),
+      });
       const served: ServedService[] = [
         { service: CatalogService, impl: catalogService },
-        { service: RatingService, impl: new RatingServicePending() },
+        { service: RatingService, impl: ratingService },
         { service: WalletService, impl: walletService },
         { service: AuthorizationService, impl: new AuthorizationServicePending() },
         { service: Health, impl: new HealthServiceImpl(get(ctx, HealthStateToken)) },

@@ -25,6 +25,14 @@ export const limits = {
   tagLengthMax: 64,
   pricesPerPlanVersionMax: 500,
   attributeValueLengthMax: 1024,
+  attributeNameLengthMax: 64,
+  attributesPerEventMax: 32,
+  quantitiesPerEventMax: 64,
+  /** Events in one IngestUsage call. */
+  ingestBatchMax: 10_000,
+  /** Rated events per ListRatedEvents page. */
+  pageSizeMax: 1000,
+  pageSizeDefault: 100,
   fingerprintLengthMax: 256,
   /**
    * Closed holds a wallet remembers (at least half this many) so a retried settle or release
@@ -33,6 +41,13 @@ export const limits = {
    * usage log (event ids) and the wallet's own FundsReserved events.
    */
   walletClosedHoldsMax: 64,
+  /**
+   * How far back (before the newest billing period a wallet has usage in) per-period meter
+   * totals are kept for `period.<meter>`. Covers the longest lateness window accepted.
+   */
+  usagePeriodsKeptDays: 100,
+  /** Longest lateness window an operator may configure, in days (within usagePeriodsKeptDays). */
+  latenessWindowDaysMax: 90,
   /** Request body limit on both transports, in bytes. */
   requestBytesMax: 4 * 1024 * 1024,
 } as const;

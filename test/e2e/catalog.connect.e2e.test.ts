@@ -263,12 +263,9 @@ describe.each(backends())("CatalogService over Connect JSON on %s Postgres", (ba
     });
 
     it("a capability not in this release is 501 unimplemented after authentication", async () => {
-      const quote = await connectJson(server.httpUrl, "tollgate.v1.RatingService/QuotePrice", { customerId: "cus_errors", model: "gpt-4o" }, server.apiKey);
-      expect(quote.status).toBe(501);
-      expect(quote.body["code"]).toBe("unimplemented");
-      expect(quote.body["message"]).toContain("RatingService");
       const authorize = await connectJson(server.httpUrl, "tollgate.v1.AuthorizationService/Authorize", { requestId: "r1" }, server.apiKey);
       expect(authorize.status).toBe(501);
+      expect(authorize.body["code"]).toBe("unimplemented");
       expect(authorize.body["message"]).toContain("AuthorizationService");
       const anonymous = await connectJson(server.httpUrl, "tollgate.v1.RatingService/QuotePrice", {}, null);
       expect(anonymous.status).toBe(401);

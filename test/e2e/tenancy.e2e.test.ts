@@ -213,12 +213,14 @@ describe.each(backends())("tenancy and authentication on %s Postgres", (backend)
   });
 
   describe("capabilities not in this release", () => {
-    const pending: ["RatingService" | "AuthorizationService", string, object][] = [
+    const rating: ["RatingService" | "AuthorizationService", string, object][] = [
       ["RatingService", "QuotePrice", { customer_id: "acct-42", model: "gpt-4o", quantities: { input_tokens: "1000" } }],
       ["RatingService", "IngestUsage", { events: [] }],
       ["RatingService", "GetUsageSummary", {}],
       ["RatingService", "ListRatedEvents", { customer_id: "acct-42" }],
       ["RatingService", "VerifyEventLog", {}],
+    ];
+    const pending: ["RatingService" | "AuthorizationService", string, object][] = [
       ["AuthorizationService", "Authorize", { request_id: "r1", customer_id: "acct-42", model: "gpt-4o" }],
       ["AuthorizationService", "Commit", { reservation_id: "res_1", event_id: "e1" }],
       ["AuthorizationService", "Extend", { reservation_id: "res_1" }],
@@ -238,7 +240,7 @@ describe.each(backends())("tenancy and authentication on %s Postgres", (backend)
       }
     });
 
-    it.each(pending)("%s.%s checks the key first: without one it is UNAUTHENTICATED", async (service, method, request) => {
+    it.each([...rating, ...pending])("%s.%s checks the key first: without one it is UNAUTHENTICATED", async (service, method, request) => {
       const client = grpcService(server.grpcAddress, service, server.apiKey);
       try {
         expect((await refusal(client.call(method, request, { apiKey: null }))).code).toBe(grpc.status.UNAUTHENTICATED);

@@ -1,7 +1,7 @@
 import { assert, assertNever } from "../../domain/assert.js";
 import type { Decimal } from "../../domain/money/decimal.js";
-import type { AlertKind, Drawdown, GrantSource, WalletEvent } from "../../domain/wallet/events.js";
-import { walletFromParts, walletParts, type ClosedHold, type Grant, type Hold, type Wallet } from "../../domain/wallet/wallet.js";
+import type { AlertKind, Drawdown, GrantSource, PeriodUsage, WalletEvent } from "../../domain/wallet/events.js";
+import { initialWallet, walletFromParts, walletParts, type ClosedHold, type Grant, type Hold, type Wallet } from "../../domain/wallet/wallet.js";
 import { decimalFromDb } from "./decimal-column.js";
 
 /**
@@ -24,6 +24,12 @@ const str = (value: unknown): string => {
   assert(typeof value === "string", `expected a string, got ${JSON.stringify(value)}`);
   return value;
 };
+/** Events written before period counters existed carry none. */
+const periodUsage = (value: unknown): PeriodUsage[] =>
+  ((value ?? []) as Json[]).map((u) => ({
+    periodStart: date(u["periodStart"]),
+    quantities: (u["quantities"] as Json[]).map((q) => ({ meter: str(q["meter"]), quantity: dec(q["quantity"]) })),
+  }));
 const drawdowns = (value: unknown): Drawdown[] => (value as Json[]).map((d) => ({ grantId: str(d["grantId"]), amount: dec(d["amount"]) }));
 
 /** A wallet event as a value JSON.stringify renders: Decimal via toJSON (exact string), Date as ISO. */
@@ -46,7 +52,7 @@ export function decodeWalletEvent(type: string, p: Json): WalletEvent {
         reference: str(p["reference"] ?? ""),
       };
     case "FundsReserved":
-      return { type: t, v: 1, reservationId: str(p["reservationId"]), amount: dec(p["amount"]), expiresAt: date(p["expiresAt"]) };
+      return { type: t, v: 1, reservationId: str(p["reservationId"]), amount: dec(p["amount"]), expiresAt: date(p["expiresAt"]), model: str(p["model"] ?? "") };
     case "ReservationExtended":
       return { type: t, v: 1, reservationId: str(p["reservationId"]), additional: dec(p["additional"]), expiresAt: date(p["expiresAt"]) };
     case "ReservationSettled":
@@ -59,11 +65,22 @@ export function decodeWalletEvent(type: string, p: Json): WalletEvent {
         released: dec(p["released"]),
         drawdowns: drawdowns(p["drawdowns"]),
         overage: dec(p["overage"]),
+        usage: periodUsage(p["usage"]),
+        spentOn: str(p["spentOn"] ?? ""),
       };
     case "ReservationReleased":
       return { type: t, v: 1, reservationId: str(p["reservationId"]), released: dec(p["released"]), expired: p["expired"] === true };
     case "UsageDebited":
-      return { type: t, v: 1, amount: dec(p["amount"]), eventIds: (p["eventIds"] as unknown[]).map(str), drawdowns: drawdowns(p["drawdowns"]), overage: dec(p["overage"]) };
+      return {
+        type: t,
+        v: 1,
+        amount: dec(p["amount"]),
+        eventIds: (p["eventIds"] as unknown[]).map(str),
+        drawdowns: drawdowns(p["drawdowns"]),
+        overage: dec(p["overage"]),
+        usage: periodUsage(p["usage"]),
+        spentOn: str(p["spentOn"] ?? ""),
+      };
     case "CreditsExpired":
       return { type: t, v: 1, grantId: str(p["grantId"]), amount: dec(p["amount"]) };
     case "OverageAccrued":
@@ -105,7 +122,9 @@ export function decodeWalletState(s: Json): Wallet {
       expiryWarned: g["expiryWarned"] === true,
     }),
   );
-  const holds = (s["holds"] as Json[]).map((h): Hold => ({ reservationId: str(h["reservationId"]), amount: dec(h["amount"]), expiresAt: date(h["expiresAt"]) }));
+  const holds = (s["holds"] as Json[]).map(
+    (h): Hold => ({ reservationId: str(h["reservationId"]), amount: dec(h["amount"]), expiresAt: date(h["expiresAt"]), model: str(h["model"] ?? "") }),
+  );
   const closedHolds = (s["closedHolds"] as [string, Json][]).map(([id, c]): [string, ClosedHold] => [
     id,
     c["kind"] === "settled"
@@ -122,5 +141,14 @@ export function decodeWalletState(s: Json): Wallet {
     holds,
     closedHolds,
     thresholds: (s["thresholds"] as unknown[]).map(dec),
+    periodUsage: periodUsage(s["periodUsage"]),
+    spend: s["spend"]
+      ? {
+          day: str((s["spend"] as Json)["day"]),
+          dayTotal: dec((s["spend"] as Json)["dayTotal"]),
+          month: str((s["spend"] as Json)["month"]),
+          monthTotal: dec((s["spend"] as Json)["monthTotal"]),
+        }
+      : initialWallet.spend,
   });
 }

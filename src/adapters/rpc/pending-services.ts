@@ -1,6 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AuthorizationService } from "../../gen/tollgate/v1/authorization_pb.js";
-import type { RatingService } from "../../gen/tollgate/v1/rating_pb.js";
 import { unimplemented } from "./errors.js";
 
 /*
@@ -9,26 +8,7 @@ import { unimplemented } from "./errors.js";
  * clients can be written against the whole API today.
  */
 
-const rating = "usage rating (RatingService: formula rating, ingestion and the tamper-evident event log)";
 const authorization = "real-time authorization (AuthorizationService: reserve, commit, extend and release)";
-
-export class RatingServicePending implements ServiceImpl<typeof RatingService> {
-  quotePrice(): never {
-    throw unimplemented(rating);
-  }
-  ingestUsage(): never {
-    throw unimplemented(rating);
-  }
-  getUsageSummary(): never {
-    throw unimplemented(rating);
-  }
-  listRatedEvents(): never {
-    throw unimplemented(rating);
-  }
-  verifyEventLog(): never {
-    throw unimplemented(rating);
-  }
-}
 
 export class AuthorizationServicePending implements ServiceImpl<typeof AuthorizationService> {
   authorize(): never {

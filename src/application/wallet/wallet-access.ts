@@ -61,6 +61,10 @@ export function walletRefusal(rejection: WalletRejection, context: RefusalContex
       return { kind: "FAILED_PRECONDITION", message: "the wallet is not open" };
     case "INSUFFICIENT_FUNDS":
       return { kind: "FAILED_PRECONDITION", message: "insufficient funds" };
+    case "SPEND_CAP_REACHED":
+      return { kind: "FAILED_PRECONDITION", message: "the customer's spend cap would be exceeded" };
+    case "CONCURRENCY_LIMIT_REACHED":
+      return { kind: "FAILED_PRECONDITION", message: "the customer has as many open holds as allowed" };
     case "UNKNOWN_RESERVATION":
       return { kind: "NOT_FOUND", resource: "reservation", id: context.reservationId ?? "" };
     case "RESERVATION_CLOSED":

@@ -4,18 +4,18 @@ import { decideAndEvolve, type WalletCommand, type WalletRejection } from "../..
 import { initialWallet, walletSize, type Wallet } from "../../domain/wallet/wallet.js";
 import { err, ok, type Result } from "../../domain/result.js";
 import type { Clock } from "../ports/clock.js";
-import { emptyLogHead, type LogHead, type RecordChainer, type UsageRecord } from "../ports/usage-log.js";
+import { emptyLogHead, type LogHead, type UsageLogHasher, type UsageRecord } from "../ports/usage-log.js";
 import type { AppendPart, PartOutcome, WalletChangeFeed, WalletKey, WalletStore } from "../ports/wallet-store.js";
 
 /** What one command did: its own events and the wallet right after them. */
 export type WalletOutcome = { readonly events: readonly WalletEvent[]; readonly wallet: Wallet };
 
 /**
- * What a job wants done, decided against the wallet as the single writer holds it: a command
- * (or none, to just read the state in order with other writes) and the usage records to write
- * atomically with the command's events.
+ * What a job wants done, decided against the wallet as the single writer holds it: commands,
+ * decided in order and kept all or none (none, to just read the state in order with other
+ * writes), and the usage records to write atomically with their events.
  */
-export type Planned = { readonly command: WalletCommand | undefined; readonly records: readonly UsageRecord[] };
+export type Planned = { readonly commands: readonly WalletCommand[]; readonly records: readonly UsageRecord[] };
 
 /**
  * How a job ended. "records-conflict": one of its usage records' event ids was written by
@@ -129,7 +129,7 @@ export class WalletWriter {
     private readonly changes: WalletChangeFeed,
     private readonly clock: Clock,
     private readonly options: WalletWriterOptions,
-    private readonly chainer?: RecordChainer,
+    private readonly chainer?: UsageLogHasher,
   ) {
     this.flushesMax = options.flushesMax ?? 2;
     this.depthMax = options.depthMax ?? 2;
@@ -140,7 +140,7 @@ export class WalletWriter {
 
   /** Queues a command for the wallet and resolves with its outcome once it is durable. */
   async execute(key: WalletKey, command: WalletCommand): Promise<Result<WalletOutcome, WalletRejection>> {
-    const done = await this.run(key, () => ({ command, records: [] }));
+    const done = await this.run(key, () => ({ commands: [command], records: [] }));
     if (done.kind === "records-conflict") throw new Error("a command without records cannot conflict on records");
     return done.result;
   }
@@ -247,19 +247,26 @@ export class WalletWriter {
         job.reject(error);
         continue;
       }
-      if (planned.command === undefined) {
-        answers.push({ job, result: ok({ events: [], wallet: running }), hasRecords: false });
+      let state = running;
+      const jobEvents: WalletEvent[] = [];
+      let rejection: WalletRejection | undefined;
+      for (const command of planned.commands) {
+        const decided = decideAndEvolve(command, state);
+        if (!decided.ok) {
+          rejection = decided.error;
+          break;
+        }
+        state = decided.value.state;
+        for (const e of decided.value.events) jobEvents.push(e);
+      }
+      if (rejection !== undefined) {
+        answers.push({ job, result: err(rejection), hasRecords: false });
         continue;
       }
-      const decided = decideAndEvolve(planned.command, running);
-      if (!decided.ok) {
-        answers.push({ job, result: err(decided.error), hasRecords: false });
-        continue;
-      }
-      running = decided.value.state;
-      for (const e of decided.value.events) events.push(e);
+      running = state;
+      for (const e of jobEvents) events.push(e);
       for (const r of planned.records) records.push(r);
-      answers.push({ job, result: ok({ events: decided.value.events, wallet: running }), hasRecords: planned.records.length > 0 });
+      answers.push({ job, result: ok({ events: jobEvents, wallet: running }), hasRecords: planned.records.length > 0 });
     }
     const writes = events.length > 0 || records.length > 0;
     if (!writes) {
@@ -268,7 +275,7 @@ export class WalletWriter {
       else slot.inFlight.push(batch);
       return undefined;
     }
-    if (records.length > 0 && !this.chainer) throw new Error("usage records need a RecordChainer");
+    if (records.length > 0 && !this.chainer) throw new Error("usage records need a UsageLogHasher");
     const chained = records.length > 0 && this.chainer ? this.chainer.chain(start.log, records) : { chained: [], head: start.log };
     // A snapshot once the events since the last one outnumber both `snapshotEvery` and the
     // entries the snapshot holds: loading then costs at most that much replay on top of the

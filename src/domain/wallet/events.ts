@@ -6,6 +6,9 @@ export type AlertKind = "LOW_BALANCE" | "CREDITS_EXPIRING" | "CREDITS_EXPIRED" |
 /** Part of a debit taken from one grant. */
 export type Drawdown = { readonly grantId: string; readonly amount: Decimal };
 
+/** Quantities usage added to one billing period's counters (what `period.<meter>` reads). */
+export type PeriodUsage = { readonly periodStart: Date; readonly quantities: readonly { readonly meter: string; readonly quantity: Decimal }[] };
+
 /**
  * Everything that ever happens to a wallet, as immutable facts in the past tense. The wallet's
  * state is never stored as truth: it is these events folded by `evolve`. Each event carries
@@ -23,7 +26,15 @@ export type WalletEvent =
       readonly priority: number;
       readonly reference: string;
     }
-  | { readonly type: "FundsReserved"; readonly v: 1; readonly reservationId: string; readonly amount: Decimal; readonly expiresAt: Date }
+  | {
+      readonly type: "FundsReserved";
+      readonly v: 1;
+      readonly reservationId: string;
+      readonly amount: Decimal;
+      readonly expiresAt: Date;
+      /** The model the hold is for, so its settlement can be rated ("" when none). */
+      readonly model: string;
+    }
   | { readonly type: "ReservationExtended"; readonly v: 1; readonly reservationId: string; readonly additional: Decimal; readonly expiresAt: Date }
   | {
       readonly type: "ReservationSettled";
@@ -35,6 +46,9 @@ export type WalletEvent =
       readonly drawdowns: readonly Drawdown[];
       /** Part of the charge no credit funded (see the OverageAccrued that follows). */
       readonly overage: Decimal;
+      readonly usage: readonly PeriodUsage[];
+      /** UTC day (YYYY-MM-DD) the charge counts against for spend caps; "" in older events. */
+      readonly spentOn: string;
     }
   | { readonly type: "ReservationReleased"; readonly v: 1; readonly reservationId: string; readonly released: Decimal; readonly expired: boolean }
   | {
@@ -44,6 +58,9 @@ export type WalletEvent =
       readonly eventIds: readonly string[];
       readonly drawdowns: readonly Drawdown[];
       readonly overage: Decimal;
+      readonly usage: readonly PeriodUsage[];
+      /** UTC day (YYYY-MM-DD) the charge counts against for spend caps; "" in older events. */
+      readonly spentOn: string;
     }
   | { readonly type: "CreditsExpired"; readonly v: 1; readonly grantId: string; readonly amount: Decimal }
   /** Usage beyond credits; `beyondLimit` is the part past the overage limit (nothing funded it). */

@@ -1,8 +1,24 @@
 import { Decimal } from "../money/decimal.js";
 import { err, ok, type Result } from "../result.js";
-import type { AlertKind, Drawdown, GrantSource, WalletEvent } from "./events.js";
+import type { AlertKind, Drawdown, GrantSource, PeriodUsage, WalletEvent } from "./events.js";
 import { expiryDue, expiryFirst } from "../collections/expiry-index.js";
-import { available, closedHold, replay, type Grant, type Wallet } from "./wallet.js";
+import { available, closedHold, replay, spentOn, type Grant, type Wallet } from "./wallet.js";
+
+/**
+ * Limits a new hold must respect besides funds, checked in order with every other write to the
+ * wallet so concurrent holds cannot jointly exceed them. Zero means no limit.
+ */
+export type HoldGuards = {
+  /** Most charged today plus held (UTC day), including this hold. */
+  readonly dailySpendCap: Decimal;
+  /** Most charged this UTC month plus held, including this hold. */
+  readonly monthlySpendCap: Decimal;
+  /** Most holds open at once, including this one. */
+  readonly maxOpenHolds: number;
+};
+
+/** The UTC calendar day of `at` as YYYY-MM-DD: the window spend caps count in. */
+export const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
 
 /** What callers ask of a wallet. Time arrives on the command; decide never reads a clock. */
 export type WalletCommand =
@@ -17,12 +33,35 @@ export type WalletCommand =
       readonly reference: string;
       readonly now: Date;
     }
-  | { readonly type: "ReserveFunds"; readonly reservationId: string; readonly amount: Decimal; readonly expiresAt: Date; readonly now: Date }
+  | {
+      readonly type: "ReserveFunds";
+      readonly reservationId: string;
+      readonly amount: Decimal;
+      readonly expiresAt: Date;
+      /** The model the hold is for ("" when the caller does not say). */
+      readonly model?: string;
+      readonly guards?: HoldGuards;
+      readonly now: Date;
+    }
   | { readonly type: "ExtendReservation"; readonly reservationId: string; readonly additional: Decimal; readonly expiresAt: Date; readonly now: Date }
-  | { readonly type: "SettleReservation"; readonly reservationId: string; readonly eventId: string; readonly charged: Decimal; readonly now: Date }
+  | {
+      readonly type: "SettleReservation";
+      readonly reservationId: string;
+      readonly eventId: string;
+      readonly charged: Decimal;
+      /** The usage being charged, for the period counters. */
+      readonly usage?: readonly PeriodUsage[];
+      readonly now: Date;
+    }
   | { readonly type: "ReleaseReservation"; readonly reservationId: string; readonly now: Date }
   /** Usage rated without a hold (ingestion): one command per wallet covers a batch of events. */
-  | { readonly type: "DebitUsage"; readonly entries: readonly { readonly eventId: string; readonly amount: Decimal }[]; readonly now: Date }
+  | {
+      readonly type: "DebitUsage";
+      readonly entries: readonly { readonly eventId: string; readonly amount: Decimal }[];
+      /** The usage being charged, for the period counters. */
+      readonly usage?: readonly PeriodUsage[];
+      readonly now: Date;
+    }
   | { readonly type: "ExpireCredits"; readonly now: Date }
   | { readonly type: "WarnExpiringCredits"; readonly leadMs: number; readonly now: Date }
   | { readonly type: "LapseHolds"; readonly now: Date }
@@ -38,6 +77,8 @@ export type WalletRejection =
   | "GRANT_ID_CONFLICT"
   | "RESERVATION_ID_CONFLICT"
   | "INSUFFICIENT_FUNDS"
+  | "SPEND_CAP_REACHED"
+  | "CONCURRENCY_LIMIT_REACHED"
   | "UNKNOWN_RESERVATION"
   | "RESERVATION_CLOSED"
   | "SETTLEMENT_CONFLICT";
@@ -138,6 +179,16 @@ function sameGrant(g: Grant, c: Extract<WalletCommand, { type: "GrantCredits" }>
   );
 }
 
+/** Why a new hold of `amount` breaks a guard, if it does. Caps count what is held as spent. */
+function guardRefusal(g: HoldGuards, w: Wallet, amount: Decimal, now: Date): WalletRejection | undefined {
+  if (g.maxOpenHolds > 0 && w.holds.size + 1 > g.maxOpenHolds) return "CONCURRENCY_LIMIT_REACHED";
+  const spent = spentOn(w, utcDay(now));
+  const committed = w.reserved.plus(amount);
+  if (g.dailySpendCap.isPositive() && spent.day.plus(committed).gt(g.dailySpendCap)) return "SPEND_CAP_REACHED";
+  if (g.monthlySpendCap.isPositive() && spent.month.plus(committed).gt(g.monthlySpendCap)) return "SPEND_CAP_REACHED";
+  return undefined;
+}
+
 /** The command's own events, decided against `w` (housekeeping already applied). */
 function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRejection> {
   switch (c.type) {
@@ -159,8 +210,10 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
       if (open || closedHold(w, c.reservationId)) return open && open.amount.eq(c.amount) ? ok([]) : err("RESERVATION_ID_CONFLICT");
       if (!c.amount.isPositive()) return err("AMOUNT_NOT_POSITIVE");
       if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
+      const refused = c.guards ? guardRefusal(c.guards, w, c.amount, c.now) : undefined;
+      if (refused) return err(refused);
       if (c.amount.gt(available(w))) return err("INSUFFICIENT_FUNDS");
-      return ok([{ type: "FundsReserved", v: 1, reservationId: c.reservationId, amount: c.amount, expiresAt: c.expiresAt }]);
+      return ok([{ type: "FundsReserved", v: 1, reservationId: c.reservationId, amount: c.amount, expiresAt: c.expiresAt, model: c.model ?? "" }]);
     }
     case "ExtendReservation": {
       const hold = w.holds.get(c.reservationId);
@@ -180,7 +233,18 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
       const { drawdowns, overage } = drawDown(w, c.charged);
       const released = hold ? positive(hold.amount.minus(c.charged)) : Decimal.ZERO;
       return ok([
-        { type: "ReservationSettled", v: 1, reservationId: c.reservationId, eventId: c.eventId, charged: c.charged, released, drawdowns, overage },
+        {
+          type: "ReservationSettled",
+          v: 1,
+          reservationId: c.reservationId,
+          eventId: c.eventId,
+          charged: c.charged,
+          released,
+          drawdowns,
+          overage,
+          usage: c.usage ?? [],
+          spentOn: utcDay(c.now),
+        },
         ...overageEvents(w, overage),
       ]);
     }
@@ -194,7 +258,10 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
       const amount = Decimal.sum(c.entries.map((e) => e.amount));
       if (c.entries.length === 0) return ok([]);
       const { drawdowns, overage } = drawDown(w, amount);
-      return ok([{ type: "UsageDebited", v: 1, amount, eventIds: c.entries.map((e) => e.eventId), drawdowns, overage }, ...overageEvents(w, overage)]);
+      return ok([
+        { type: "UsageDebited", v: 1, amount, eventIds: c.entries.map((e) => e.eventId), drawdowns, overage, usage: c.usage ?? [], spentOn: utcDay(c.now) },
+        ...overageEvents(w, overage),
+      ]);
     }
     case "ExpireCredits":
     case "LapseHolds":

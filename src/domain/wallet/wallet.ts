@@ -3,7 +3,7 @@ import { emptyExpiryIndex, expiryAdd, expiryRemove, type ExpiryIndex } from "../
 import { PersistentMap } from "../collections/persistent-map.js";
 import { limits } from "../limits.js";
 import { Decimal } from "../money/decimal.js";
-import type { GrantSource, WalletEvent } from "./events.js";
+import type { GrantSource, PeriodUsage, WalletEvent } from "./events.js";
 
 /** One grant of credits and what is left of it. */
 export type Grant = {
@@ -22,8 +22,14 @@ export type Grant = {
   readonly expiryWarned: boolean;
 };
 
-/** An open hold. */
-export type Hold = { readonly reservationId: string; readonly amount: Decimal; readonly expiresAt: Date };
+/** An open hold, and the model it was placed for (its settlement is rated for that model). */
+export type Hold = { readonly reservationId: string; readonly amount: Decimal; readonly expiresAt: Date; readonly model: string };
+
+/**
+ * What was charged on the current UTC day and month, for daily and monthly spend caps. Only the
+ * latest day and month are kept: a cap never looks further back.
+ */
+export type Spend = { readonly day: string; readonly dayTotal: Decimal; readonly month: string; readonly monthTotal: Decimal };
 
 /** How a hold ended; kept so a retried settle or release answers the same. */
 export type ClosedHold =
@@ -57,6 +63,13 @@ export type Wallet = {
   readonly holdExpiries: ExpiryIndex;
   /** Grants with credit left and an expiry, by expiry (id = grant id). */
   readonly grantExpiries: ExpiryIndex;
+  /**
+   * Quantity per meter recorded in each recent billing period (keyed by the period's start in
+   * epoch ms): what `period.<meter>` reads. Periods older than `limits.usagePeriodsKeptDays`
+   * before the newest are dropped.
+   */
+  readonly periodUsage: PersistentMap<PersistentMap<Decimal>>;
+  readonly spend: Spend;
 };
 
 const noClosedHolds: ClosedHolds = { current: PersistentMap.empty(), previous: PersistentMap.empty() };
@@ -75,7 +88,51 @@ export const initialWallet: Wallet = {
   reserved: Decimal.ZERO,
   holdExpiries: emptyExpiryIndex,
   grantExpiries: emptyExpiryIndex,
+  periodUsage: PersistentMap.empty(),
+  spend: { day: "", dayTotal: Decimal.ZERO, month: "", monthTotal: Decimal.ZERO },
 };
+
+/** The meter totals recorded so far in the billing period starting at `periodStart`. */
+export const periodUsageOf = (w: Wallet, periodStart: Date): ReadonlyMap<string, Decimal> => new Map(w.periodUsage.get(String(periodStart.getTime()))?.entries() ?? []);
+
+/** What was charged so far on UTC day `day` (YYYY-MM-DD) and in its month. */
+export function spentOn(w: Wallet, day: string): { readonly day: Decimal; readonly month: Decimal } {
+  return {
+    day: w.spend.day === day ? w.spend.dayTotal : Decimal.ZERO,
+    month: w.spend.month === day.slice(0, 7) ? w.spend.monthTotal : Decimal.ZERO,
+  };
+}
+
+const dayMs = 86_400_000;
+
+function withUsage(w: Wallet, usage: readonly PeriodUsage[]): PersistentMap<PersistentMap<Decimal>> {
+  let periods = w.periodUsage;
+  for (const u of usage) {
+    const key = String(u.periodStart.getTime());
+    const isNew = !periods.has(key);
+    let meters = periods.get(key) ?? PersistentMap.empty<Decimal>();
+    for (const q of u.quantities) meters = meters.set(q.meter, (meters.get(q.meter) ?? Decimal.ZERO).plus(q.quantity));
+    periods = periods.set(key, meters);
+    if (isNew) {
+      // A new period: forget those too old for any late event to be rated in them.
+      const oldest = u.periodStart.getTime() - limits.usagePeriodsKeptDays * dayMs;
+      const stale: string[] = [];
+      periods.forEach((_, k) => {
+        if (Number(k) < oldest) stale.push(k);
+      });
+      for (const k of stale) periods = periods.delete(k);
+    }
+  }
+  return periods;
+}
+
+function withSpend(spend: Spend, day: string, amount: Decimal): Spend {
+  if (day === "") return spend;
+  const month = day.slice(0, 7);
+  const dayTotal = day === spend.day ? spend.dayTotal.plus(amount) : day > spend.day ? amount : spend.dayTotal;
+  const monthTotal = month === spend.month ? spend.monthTotal.plus(amount) : month > spend.month ? amount : spend.monthTotal;
+  return { day: day > spend.day ? day : spend.day, dayTotal, month: month > spend.month ? month : spend.month, monthTotal };
+}
 
 export const creditsRemaining = (w: Wallet): Decimal => w.creditsRemaining;
 export const reserved = (w: Wallet): Decimal => w.reserved;
@@ -183,7 +240,7 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
       return {
         ...w,
         version,
-        holds: w.holds.set(e.reservationId, { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt }),
+        holds: w.holds.set(e.reservationId, { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt, model: e.model }),
         reserved: w.reserved.plus(e.amount),
         holdExpiries: expiryAdd(w.holdExpiries, e.expiresAt.getTime(), e.reservationId),
       };
@@ -202,11 +259,13 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
       return {
         ...withoutHold(drawn(w, e.drawdowns), e.reservationId, { kind: "settled", eventId: e.eventId, charged: e.charged, released: e.released, overage: e.overage }),
         version,
+        periodUsage: withUsage(w, e.usage),
+        spend: withSpend(w.spend, e.spentOn, e.charged),
       };
     case "ReservationReleased":
       return { ...withoutHold(w, e.reservationId, { kind: "released", released: e.released, expired: e.expired }), version };
     case "UsageDebited":
-      return { ...drawn(w, e.drawdowns), version };
+      return { ...drawn(w, e.drawdowns), version, periodUsage: withUsage(w, e.usage), spend: withSpend(w.spend, e.spentOn, e.amount) };
     case "CreditsExpired":
       return { ...changeGrant(w, e.grantId, (g) => ({ ...g, remaining: g.remaining.minus(e.amount), expired: true })), version };
     case "OverageAccrued":
@@ -243,6 +302,8 @@ export type WalletParts = {
   /** Oldest first. */
   readonly closedHolds: readonly (readonly [string, ClosedHold])[];
   readonly thresholds: readonly Decimal[];
+  readonly periodUsage: readonly PeriodUsage[];
+  readonly spend: Spend;
 };
 
 /** Rebuilds a wallet from stored parts, deriving its totals and indexes. */
@@ -262,7 +323,7 @@ export function walletFromParts(p: WalletParts): Wallet {
   }
   let closed = noClosedHolds;
   for (const [id, c] of p.closedHolds) closed = withClosedHold(closed, id, c);
-  return { ...w, closedHolds: closed };
+  return { ...w, closedHolds: closed, periodUsage: withUsage(initialWallet, p.periodUsage), spend: p.spend };
 }
 
 /** The stored parts of a wallet (inverse of walletFromParts). */
@@ -276,7 +337,12 @@ export const walletParts = (w: Wallet): WalletParts => ({
   holds: [...w.holds.values()],
   closedHolds: closedHoldEntries(w),
   thresholds: w.thresholds,
+  periodUsage: [...w.periodUsage.entries()]
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([start, meters]) => ({ periodStart: new Date(Number(start)), quantities: [...meters.entries()].map(([meter, quantity]) => ({ meter, quantity })) })),
+  spend: w.spend,
 });
 
 /** How many entries a snapshot of the wallet holds: what loading it costs, against replaying events. */
-export const walletSize = (w: Wallet): number => w.grants.size + w.holds.size + w.closedHolds.current.size + w.closedHolds.previous.size + w.thresholds.length;
+export const walletSize = (w: Wallet): number =>
+  w.grants.size + w.holds.size + w.closedHolds.current.size + w.closedHolds.previous.size + w.thresholds.length + w.periodUsage.size;

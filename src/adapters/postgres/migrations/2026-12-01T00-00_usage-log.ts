@@ -44,7 +44,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint("usage_events_pk", ["tenant_id", "event_id"])
     .execute();
   await db.schema.createIndex("usage_events_chain_uq").on("usage_events").columns(["tenant_id", "customer_id", "chain_seq"]).unique().execute();
-  await db.schema.createIndex("usage_events_occurred_ix").on("usage_events").columns(["tenant_id", "occurred_at"]).execute();
+  // Summaries and listings by time, for the tenant and for one customer.
+  await db.schema.createIndex("usage_events_occurred_ix").on("usage_events").columns(["tenant_id", "occurred_at", "event_id"]).execute();
+  await db.schema.createIndex("usage_events_customer_occurred_ix").on("usage_events").columns(["tenant_id", "customer_id", "occurred_at", "event_id"]).execute();
   await sql`create trigger usage_events_immutable before update or delete on usage_events
     for each row execute function tollgate_refuse_change()`.execute(db);
 }

@@ -1,0 +1,239 @@
+import type { Customer } from "../../domain/catalog/customer.js";
+import type { Decimal } from "../../domain/money/decimal.js";
+import { rateInOrder, type Rated } from "../../domain/rating/rate.js";
+import type { RatingRejection, RatingTerms } from "../../domain/rating/terms.js";
+import { canonicalAttributes, canonicalQuantities, checkTiming, parseUsageEvent, type TimeWindow, type UsageEvent, type UsageEventInput } from "../../domain/rating/usage-event.js";
+import { limits } from "../../domain/limits.js";
+import { ok, type Result } from "../../domain/result.js";
+import type { WalletCommand } from "../../domain/wallet/wallet.decide.js";
+import { periodUsageOf } from "../../domain/wallet/wallet.js";
+import { invalid, type AppError } from "../errors.js";
+import { violation } from "../../domain/catalog/field-error.js";
+import type { CatalogRepository } from "../ports/catalog-repository.js";
+import type { Clock } from "../ports/clock.js";
+import type { ChainedRecord, UsageLog, UsageLogHasher, UsageRecord } from "../ports/usage-log.js";
+import type { WalletWriter } from "../wallet/wallet-writer.js";
+import type { FormulaCache } from "./formula-cache.js";
+import type { InFlightIds } from "./in-flight-ids.js";
+import { PricingContext } from "./pricing.js";
+
+export type IngestStatus = "ACCEPTED" | "DUPLICATE" | "REJECTED";
+export type Amount = { readonly amount: Decimal; readonly currency: string };
+export type IngestOutcome = {
+  readonly eventId: string;
+  readonly status: IngestStatus;
+  readonly charge: Amount | undefined;
+  readonly cost: Amount | undefined;
+  readonly error: string;
+};
+
+/** Rounds of "someone else recorded one of these ids meanwhile; look again". */
+const recordConflictRoundsMax = 3;
+
+type Candidate = { readonly index: number; readonly event: UsageEvent; readonly contentHash: string };
+type Priced = Candidate & { readonly terms: RatingTerms; readonly customer: Customer };
+
+const rejected = (eventId: string, error: string): IngestOutcome => ({ eventId, status: "REJECTED", charge: undefined, cost: undefined, error });
+const fromRecord = (r: UsageRecord, status: IngestStatus): IngestOutcome => ({
+  eventId: r.eventId,
+  status,
+  charge: { amount: r.charge, currency: r.currency },
+  cost: { amount: r.cost, currency: r.costCurrency },
+  error: "",
+});
+
+/**
+ * Records usage. Each event is validated, deduplicated by its id (same id and content: the
+ * original outcome; different content: refused), priced with the terms in force when it
+ * happened, written to the hash-chained usage log and debited from its customer's wallet. Each
+ * customer's events of a call are one wallet job: their records and the debit are written in
+ * one statement, so after a crash either all of a customer's events of the call are recorded
+ * and debited, or none is and a retry records them. One bad event never fails another, and
+ * lack of funds never refuses usage: what credits cannot fund becomes overage.
+ */
+export class IngestUsage {
+  constructor(
+    private readonly catalog: CatalogRepository,
+    private readonly formulas: FormulaCache,
+    private readonly log: UsageLog,
+    private readonly hasher: UsageLogHasher,
+    private readonly writer: WalletWriter,
+    private readonly inFlight: InFlightIds,
+    private readonly clock: Clock,
+    private readonly window: TimeWindow,
+  ) {}
+
+  async execute(tenantId: string, inputs: readonly UsageEventInput[]): Promise<Result<IngestOutcome[], AppError>> {
+    if (inputs.length === 0) return invalid(violation("events", "must have at least one event"));
+    if (inputs.length > limits.ingestBatchMax) return invalid(violation("events", `must have at most ${limits.ingestBatchMax} events per call, got ${inputs.length}`));
+    const now = this.clock.now();
+    const ctx = await PricingContext.load(this.catalog, this.formulas, tenantId);
+    const outcomes: (IngestOutcome | undefined)[] = new Array<IngestOutcome | undefined>(inputs.length);
+
+    // Each event's own fields, and a fingerprint of what the caller sent.
+    const candidates: Candidate[] = [];
+    const firstById = new Map<string, Candidate>();
+    const repeats: { index: number; of: Candidate; contentHash: string; eventId: string }[] = [];
+    inputs.forEach((input, index) => {
+      const parsed = parseUsageEvent(`events[${index}]`, input, ctx.meters, now);
+      if (!parsed.ok) {
+        outcomes[index] = rejected(input.eventId, `${parsed.error.field}: ${parsed.error.description}`);
+        return;
+      }
+      const event = parsed.value;
+      const contentHash = this.hasher.contentHash({
+        customerId: event.customerId,
+        model: event.model,
+        occurredAt: input.occurredAt,
+        quantities: canonicalQuantities(event.quantities),
+        attributes: canonicalAttributes(event.attributes),
+        reservationId: undefined,
+      });
+      const first = firstById.get(event.eventId);
+      if (first) repeats.push({ index, of: first, contentHash, eventId: event.eventId });
+      else {
+        const candidate = { index, event, contentHash };
+        firstById.set(event.eventId, candidate);
+        candidates.push(candidate);
+      }
+    });
+
+    const release = await this.inFlight.acquire(tenantId, [...firstById.keys()]);
+    try {
+      await this.record(ctx, candidates, outcomes, now);
+    } finally {
+      release();
+    }
+    // An id repeated within the call is a retry of its first occurrence, or a conflict.
+    for (const r of repeats) {
+      const first = outcomes[r.of.index];
+      outcomes[r.index] =
+        r.contentHash !== r.of.contentHash
+          ? rejected(r.eventId, `events[${r.index}].event_id: "${r.eventId}" appears earlier in this call (events[${r.of.index}]) with different content`)
+          : first && first.status !== "REJECTED"
+            ? { ...first, status: "DUPLICATE" }
+            : (first ?? rejected(r.eventId, "not recorded"));
+    }
+    return ok(outcomes.map((o, i) => o ?? rejected(inputs[i]?.eventId ?? "", "not recorded")));
+  }
+
+  /** Dedupes, prices and writes `candidates`, filling their outcomes. */
+  private async record(ctx: PricingContext, candidates: readonly Candidate[], outcomes: (IngestOutcome | undefined)[], now: Date): Promise<void> {
+    let pending = candidates;
+    for (let round = 1; pending.length > 0; round++) {
+      const existing = await this.log.find(
+        ctx.tenantId,
+        pending.map((c) => c.event.eventId),
+      );
+      const byCustomer = new Map<string, Priced[]>();
+      for (const c of pending) {
+        const outcome = await this.screen(ctx, c, existing.get(c.event.eventId), now);
+        if ("status" in outcome) outcomes[c.index] = outcome;
+        else {
+          const group = byCustomer.get(c.event.customerId) ?? [];
+          group.push(outcome);
+          byCustomer.set(c.event.customerId, group);
+        }
+      }
+      const retry: Candidate[] = [];
+      await Promise.all(
+        [...byCustomer.values()].map(async (group) => {
+          const written = await this.write(ctx, group, now);
+          if (written === "records-conflict") {
+            if (round >= recordConflictRoundsMax) for (const p of group) outcomes[p.index] = rejected(p.event.eventId, "another call is recording this event; retry");
+            else retry.push(...group);
+            return;
+          }
+          group.forEach((p, k) => (outcomes[p.index] = written[k]));
+        }),
+      );
+      pending = retry;
+    }
+  }
+
+  /** What is decided before writing: duplicate, refused, or priced and ready. */
+  private async screen(ctx: PricingContext, c: Candidate, existing: ChainedRecord | undefined, now: Date): Promise<IngestOutcome | Priced> {
+    const field = `events[${c.index}]`;
+    const id = c.event.eventId;
+    if (existing) {
+      if (existing.contentHash === c.contentHash && existing.reservationId === undefined) return fromRecord(existing, "DUPLICATE");
+      return rejected(id, `${field}.event_id: "${id}" was already recorded with different content (customer ${existing.customerId}, model ${existing.model}, ${existing.occurredAt.toISOString()})`);
+    }
+    const timing = checkTiming(`${field}.occurred_at`, c.event.occurredAt, now, this.window);
+    if (!timing.ok) return rejected(id, `${timing.error.field}: ${timing.error.description}`);
+    const customer = await ctx.customer(c.event.customerId);
+    if (!customer) return rejected(id, `${field}.customer_id: customer "${c.event.customerId}" not found`);
+    const model = ctx.model(c.event.model);
+    if (!model) return rejected(id, `${field}.model: model "${c.event.model}" not found`);
+    const terms = ctx.termsAt(customer, model, c.event.occurredAt);
+    if (!terms.ok) return rejected(id, `${field}: ${terms.error.message}`);
+    return { ...c, terms: terms.value, customer };
+  }
+
+  /** One customer's events as one wallet job: priced in order, recorded and debited together. */
+  private async write(ctx: PricingContext, group: readonly Priced[], now: Date): Promise<IngestOutcome[] | "records-conflict"> {
+    const first = group[0];
+    if (!first) return [];
+    const wallet = ctx.walletOf(first.customer, now);
+    let priced: Result<Rated, RatingRejection>[] = [];
+    const job = await this.writer.run(wallet.key, (w) => {
+      const { results, usage } = rateInOrder(
+        group.map((p) => ({ event: p.event, terms: p.terms })),
+        (start) => periodUsageOf(w, start),
+      );
+      priced = results;
+      const records: UsageRecord[] = [];
+      const entries: { eventId: string; amount: Decimal }[] = [];
+      group.forEach((p, k) => {
+        const r = results[k];
+        if (!r?.ok) return;
+        entries.push({ eventId: p.event.eventId, amount: r.value.charge });
+        records.push(this.recordOf(ctx.tenantId, p, r.value, now));
+      });
+      const commands: WalletCommand[] = [];
+      if (!w.opened) commands.push({ type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now });
+      if (entries.length > 0) commands.push({ type: "DebitUsage", entries, usage, now });
+      return { commands, records };
+    });
+    if (job.kind === "records-conflict") return "records-conflict";
+    if (!job.result.ok) throw new Error(`the wallet refused recorded usage: ${job.result.error}`);
+    return group.map((p, k) => {
+      const r = priced[k];
+      if (!r) return rejected(p.event.eventId, "not priced");
+      if (!r.ok) return rejected(p.event.eventId, `events[${p.index}]: ${r.error.message}`);
+      return {
+        eventId: p.event.eventId,
+        status: "ACCEPTED",
+        charge: { amount: r.value.charge, currency: p.terms.currency },
+        cost: { amount: r.value.cost, currency: p.terms.costVersion.currency },
+        error: "",
+      };
+    });
+  }
+
+  private recordOf(tenantId: string, p: Priced, rated: Rated, now: Date): UsageRecord {
+    return {
+      tenantId,
+      eventId: p.event.eventId,
+      customerId: p.event.customerId,
+      model: p.event.model,
+      occurredAt: p.event.occurredAt,
+      receivedAt: now,
+      quantities: canonicalQuantities(p.event.quantities),
+      attributes: canonicalAttributes(p.event.attributes),
+      charge: rated.charge,
+      currency: p.terms.currency,
+      cost: rated.cost,
+      costCurrency: p.terms.costVersion.currency,
+      planKey: p.terms.planKey,
+      planVersion: p.terms.planVersion.version,
+      costVersion: p.terms.costVersion.version,
+      periodStart: p.terms.period.start,
+      reservationId: undefined,
+      released: undefined,
+      overage: undefined,
+      contentHash: p.contentHash,
+    };
+  }
+}
+

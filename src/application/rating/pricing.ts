@@ -1,0 +1,74 @@
+import type { Customer } from "../../domain/catalog/customer.js";
+import type { Model } from "../../domain/catalog/model.js";
+import type { Plan } from "../../domain/catalog/plan.js";
+import { planVersionAt } from "../../domain/catalog/plan.js";
+import { subscriptionAt } from "../../domain/catalog/customer.js";
+import { Decimal } from "../../domain/money/decimal.js";
+import type { Result } from "../../domain/result.js";
+import { termsAt, type RatingRejection, type RatingTerms } from "../../domain/rating/terms.js";
+import type { CatalogRepository } from "../ports/catalog-repository.js";
+import type { WalletKey } from "../ports/wallet-store.js";
+import type { CustomerWallet } from "../wallet/wallet-access.js";
+import type { FormulaCache } from "./formula-cache.js";
+
+/**
+ * One tenant's catalog as one call needs it: meters, models and plans loaded once (from the
+ * catalog cache), customers as they are asked for.
+ */
+export class PricingContext {
+  private readonly customers = new Map<string, Promise<Customer | undefined>>();
+
+  private constructor(
+    private readonly catalog: CatalogRepository,
+    private readonly formulas: FormulaCache,
+    readonly tenantId: string,
+    readonly meters: ReadonlySet<string>,
+    private readonly models: ReadonlyMap<string, Model>,
+    private readonly plans: ReadonlyMap<string, Plan>,
+  ) {}
+
+  static async load(catalog: CatalogRepository, formulas: FormulaCache, tenantId: string): Promise<PricingContext> {
+    const [meters, models, plans] = await Promise.all([catalog.listMeters(tenantId), catalog.listModels(tenantId), catalog.listPlans(tenantId)]);
+    return new PricingContext(
+      catalog,
+      formulas,
+      tenantId,
+      new Set(meters.map((m) => m.key)),
+      new Map(models.map((m) => [m.key, m])),
+      new Map(plans.map((p) => [p.key, p])),
+    );
+  }
+
+  customer(customerId: string): Promise<Customer | undefined> {
+    let found = this.customers.get(customerId);
+    if (!found) {
+      found = this.catalog.getCustomer(this.tenantId, customerId);
+      this.customers.set(customerId, found);
+    }
+    return found;
+  }
+
+  model(key: string): Model | undefined {
+    return this.models.get(key);
+  }
+
+  plan(key: string): Plan | undefined {
+    return this.plans.get(key);
+  }
+
+  /** The terms pricing `model` for `customer` at `at`. */
+  termsAt(customer: Customer, model: Model, at: Date): Result<RatingTerms, RatingRejection> {
+    return termsAt(customer, this.plans, model, at, (source, kind) => this.formulas.compile(source, kind, this.meters));
+  }
+
+  /** The customer's wallet: in its plans' currency, with the overage limit of the plan in force at `now`. */
+  walletOf(customer: Customer, now: Date): CustomerWallet {
+    const key: WalletKey = { tenantId: this.tenantId, walletId: customer.id };
+    const current = customer.subscriptions[customer.subscriptions.length - 1];
+    const currency = (current && this.plans.get(current.planKey)?.currency) ?? "";
+    const inForce = subscriptionAt(customer, now) ?? current;
+    const plan = inForce && this.plans.get(inForce.planKey);
+    const version = plan && planVersionAt(plan, now);
+    return { key, currency, overageLimit: version?.overageLimit ?? Decimal.ZERO };
+  }
+}
