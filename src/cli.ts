@@ -9,6 +9,9 @@ import { CreateTenant } from "./application/tenants/create-tenant.js";
 import { apiKeyFile } from "./bootstrap.js";
 import { ConfigError, inMemoryDataDir, loadConfig, type Config } from "./config.js";
 import { loadDemoCatalog } from "./demo.js";
+import { PostgresUsageLog } from "./adapters/postgres/usage-log.js";
+import { Sha256UsageLogHasher } from "./adapters/system/sha256-usage-log-hasher.js";
+import { VerifyEventLog } from "./application/rating/verify-event-log.js";
 import { startTollgate } from "./main.js";
 
 const usage = `Usage: tollgate <command>
@@ -21,7 +24,9 @@ Commands:
                                load a demo catalog (meters, real model list prices, a plan) through
                                the API of a running server; the key defaults to TOLLGATE_API_KEY or
                                <data dir>/api-key
-  verify-log                   recompute the usage event log's hash chains
+  verify-log [--tenant ID] [--json]
+                               recompute the usage event log's hash chains (every tenant, or one)
+                               and report the first broken link; exit 1 when one is broken
 
 Environment: DATABASE_URL (server Postgres; unset = embedded Postgres in TOLLGATE_DATA_DIR, default ./data),
 TOLLGATE_GRPC_PORT (50051), TOLLGATE_HTTP_PORT (8080), TOLLGATE_HOST (0.0.0.0), TOLLGATE_LOG_LEVEL (info).`;
@@ -137,6 +142,33 @@ async function demo(config: Config, args: string[]): Promise<void> {
   process.stdout.write(summary + "\n");
 }
 
+/** Sets the exit code: 1 when any tenant's log is broken. */
+async function verifyLog(config: Config, args: string[]): Promise<void> {
+  const json = args.includes("--json");
+  const only = option(args, "--tenant");
+  const database = await openForCommand(config, "tollgate verify-log");
+  try {
+    const log = new PostgresUsageLog(database.db);
+    const verify = new VerifyEventLog(log, new Sha256UsageLogHasher());
+    const tenants = only ? [only] : await log.tenants();
+    let broken = false;
+    for (const tenantId of tenants) {
+      const v = await verify.execute(tenantId);
+      broken ||= !v.intact;
+      process.stdout.write(
+        json
+          ? `${JSON.stringify({ tenant_id: tenantId, intact: v.intact, verified_events: v.verifiedEvents, first_broken_event_id: v.firstBrokenEventId, problem: v.problem })}\n`
+          : v.intact
+            ? `${tenantId}: intact, ${v.verifiedEvents} events verified\n`
+            : `${tenantId}: BROKEN at event "${v.firstBrokenEventId}" after ${v.verifiedEvents} verified: ${v.problem}\n`,
+      );
+    }
+    if (broken) process.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+}
+
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const config = loadConfig();
@@ -151,7 +183,7 @@ async function run(argv: string[]): Promise<void> {
     case "demo":
       return demo(config, rest);
     case "verify-log":
-      throw new UsageError("verify-log needs the usage event log, which arrives with the RatingService; this version has no event log to verify");
+      return verifyLog(config, rest);
     case undefined:
     case "help":
     case "--help":
