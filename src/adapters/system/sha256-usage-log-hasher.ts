@@ -1,58 +1,52 @@
 import { createHash } from "node:crypto";
 import type { ChainedRecord, LogHead, SubmittedContent, UsageLogHasher, UsageRecord } from "../../application/ports/usage-log.js";
 
-/** JSON with object keys sorted at every level: one byte sequence per value, whatever the key order. */
-function canonical(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-}
-
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
-/** Every field of a record the chain protects, as canonical text. */
-function recordText(r: UsageRecord & { readonly seq: number }): string {
-  return canonical({
-    tenant: r.tenantId,
-    event: r.eventId,
-    customer: r.customerId,
-    model: r.model,
-    occurredAt: r.occurredAt.toISOString(),
-    receivedAt: r.receivedAt.toISOString(),
-    quantities: r.quantities,
-    attributes: r.attributes,
-    charge: r.charge.toString(),
-    currency: r.currency,
-    cost: r.cost.toString(),
-    costCurrency: r.costCurrency,
-    plan: r.planKey,
-    planVersion: r.planVersion,
-    costVersion: r.costVersion,
-    periodStart: r.periodStart.toISOString(),
-    reservation: r.reservationId ?? null,
-    released: r.released?.toString() ?? null,
-    overage: r.overage?.toString() ?? null,
-    content: r.contentHash,
-    seq: r.seq,
-  });
-}
+/** A string map as [key, value] pairs in key order: one text per map, whatever its insertion order. */
+const pairs = (m: Readonly<Record<string, string>>): [string, string][] =>
+  Object.keys(m)
+    .sort()
+    .map((k) => [k, m[k] ?? ""]);
 
 /**
- * SHA-256 over canonical JSON. A record's hash is sha256(previous hash + "\\n" + record), the
+ * Every field of a record the chain protects, as a JSON array in a fixed order: positional, so
+ * the text is canonical by construction (and cheap: this runs for every record written).
+ */
+const recordText = (r: UsageRecord & { readonly seq: number }): string =>
+  JSON.stringify([
+    "usage-record-v1",
+    r.tenantId,
+    r.eventId,
+    r.customerId,
+    r.model,
+    r.occurredAt.toISOString(),
+    r.receivedAt.toISOString(),
+    pairs(r.quantities),
+    pairs(r.attributes),
+    r.charge.toString(),
+    r.currency,
+    r.cost.toString(),
+    r.costCurrency,
+    r.planKey,
+    r.planVersion,
+    r.costVersion,
+    r.periodStart.toISOString(),
+    r.reservationId ?? null,
+    r.released?.toString() ?? null,
+    r.overage?.toString() ?? null,
+    r.contentHash,
+    r.seq,
+  ]);
+
+/**
+ * SHA-256 over canonical text. A record's hash is sha256(previous hash + "\\n" + record), the
  * first of a chain following the empty string.
  */
 export class Sha256UsageLogHasher implements UsageLogHasher {
   contentHash(c: SubmittedContent): string {
     return sha256(
-      canonical({
-        customer: c.customerId,
-        model: c.model,
-        occurredAt: c.occurredAt?.toISOString() ?? null,
-        quantities: c.quantities,
-        attributes: c.attributes,
-        reservation: c.reservationId ?? null,
-      }),
+      JSON.stringify(["usage-content-v1", c.customerId, c.model, c.occurredAt?.toISOString() ?? null, pairs(c.quantities), pairs(c.attributes), c.reservationId ?? null]),
     );
   }
 
@@ -65,9 +59,9 @@ export class Sha256UsageLogHasher implements UsageLogHasher {
     let prev = head.hash;
     const chained = records.map((r): ChainedRecord => {
       seq += 1;
-      const hash = this.hashOf(prev, { ...r, seq });
-      const out = { ...r, seq, prevHash: prev, hash };
-      prev = hash;
+      const out = { ...r, seq, prevHash: prev, hash: "" };
+      out.hash = this.hashOf(prev, out);
+      prev = out.hash;
       return out;
     });
     return { chained, head: { seq, hash: prev } };

@@ -11,8 +11,18 @@ const cachedMax = 5000;
  */
 export class FormulaCache {
   private readonly compiled = new Map<string, CompiledFormula>();
+  /** By the source object itself: the catalog cache hands out the same objects until a change. */
+  private readonly bySource = new WeakMap<FormulaSource, CompiledFormula>();
 
   compile(source: FormulaSource, kind: "price" | "cost", meters: ReadonlySet<string>): CompiledFormula {
+    const same = this.bySource.get(source);
+    if (same) return same;
+    const found = this.byText(source, kind, meters);
+    this.bySource.set(source, found);
+    return found;
+  }
+
+  private byText(source: FormulaSource, kind: "price" | "cost", meters: ReadonlySet<string>): CompiledFormula {
     const id = `${kind}\u0000${source.expression}\u0000${JSON.stringify(Object.entries(source.rates).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
     const hit = this.compiled.get(id);
     if (hit) return hit;
