@@ -26,7 +26,13 @@ import type { DatabaseHandle } from "./adapters/postgres/database.js";
 import { PostgresTenantRepository } from "./adapters/postgres/tenant-repository.js";
 import { CatalogServiceImpl } from "./adapters/rpc/catalog-service.js";
 import { HealthServiceImpl, HealthState } from "./adapters/rpc/health.js";
-import { AuthorizationServicePending } from "./adapters/rpc/pending-services.js";
+import { AuthorizationServiceImpl } from "./adapters/rpc/authorization-service.js";
+import { AnswerCache } from "./application/authorization/answer-cache.js";
+import { Authorize, type Authorization } from "./application/authorization/authorize.js";
+import { Commit } from "./application/authorization/commit.js";
+import { Extend, Release } from "./application/authorization/extend-release.js";
+import { KeyedLock } from "./application/authorization/keyed-lock.js";
+import { RateLimiter } from "./application/authorization/rate-limiter.js";
 import { RatingServiceImpl } from "./adapters/rpc/rating-service.js";
 import { PostgresUsageLog } from "./adapters/postgres/usage-log.js";
 import { Sha256UsageLogHasher } from "./adapters/system/sha256-usage-log-hasher.js";
@@ -209,11 +215,22 @@ export function buildContainer(infra: Infrastructure): Container {
         listRatedEvents: tracedUseCase("ListRatedEvents", new ListRatedEvents(usageLog)),
         verifyEventLog: get(ctx, VerifyEventLogToken),
       });
+      const window = { latenessMs: config.latenessMs, futureSkewMs: config.futureSkewMs };
+      const nowMs = () => clock.now().getTime();
+      const authorizationService = new AuthorizationServiceImpl({
+        authorize: tracedUseCase(
+          "Authorize",
+          new Authorize(catalog, formulas, writer, store, new RateLimiter(nowMs), new AnswerCache<Authorization>(nowMs, 15 * 60_000, 100_000), new KeyedLock(), clock),
+        ),
+        commit: tracedUseCase("Commit", new Commit(catalog, formulas, usageLog, get(ctx, UsageLogHasher), writer, store, clock, window)),
+        extend: tracedUseCase("Extend", new Extend(catalog, formulas, writer, clock)),
+        release: tracedUseCase("Release", new Release(writer, store, clock)),
+      });
       const served: ServedService[] = [
         { service: CatalogService, impl: catalogService },
         { service: RatingService, impl: ratingService },
         { service: WalletService, impl: walletService },
-        { service: AuthorizationService, impl: new AuthorizationServicePending() },
+        { service: AuthorizationService, impl: authorizationService },
         { service: Health, impl: new HealthServiceImpl(get(ctx, HealthStateToken)) },
       ];
       return served;

@@ -42,10 +42,12 @@ export const limits = {
    */
   walletClosedHoldsMax: 64,
   /**
-   * How far back (before the newest billing period a wallet has usage in) per-period meter
-   * totals are kept for `period.<meter>`. Covers the longest lateness window accepted.
+   * How far back (before the start of the newest billing period a wallet has usage in)
+   * per-period meter totals are kept for `period.<meter>`: the longest lateness window
+   * (latenessWindowDaysMax) plus the longest period (a 31-day month), with a margin, so every
+   * period a late event can still be accepted into keeps its totals.
    */
-  usagePeriodsKeptDays: 100,
+  usagePeriodsKeptDays: 125,
   /** Longest lateness window an operator may configure, in days (within usagePeriodsKeptDays). */
   latenessWindowDaysMax: 90,
   /** Request body limit on both transports, in bytes. */

@@ -262,11 +262,11 @@ describe.each(backends())("CatalogService over Connect JSON on %s Postgres", (ba
       expect(plan.body["code"]).toBe("not_found");
     });
 
-    it("a capability not in this release is 501 unimplemented after authentication", async () => {
+    it("a bad Authorize is 400 invalid_argument naming the field, after authentication", async () => {
       const authorize = await connectJson(server.httpUrl, "tollgate.v1.AuthorizationService/Authorize", { requestId: "r1" }, server.apiKey);
-      expect(authorize.status).toBe(501);
-      expect(authorize.body["code"]).toBe("unimplemented");
-      expect(authorize.body["message"]).toContain("AuthorizationService");
+      expect(authorize.status).toBe(400);
+      expect(authorize.body["code"]).toBe("invalid_argument");
+      expect(authorize.body["message"]).toMatch(/^customer_id/);
       const anonymous = await connectJson(server.httpUrl, "tollgate.v1.RatingService/QuotePrice", {}, null);
       expect(anonymous.status).toBe(401);
       expect(anonymous.body["code"]).toBe("unauthenticated");

@@ -212,7 +212,7 @@ describe.each(backends())("tenancy and authentication on %s Postgres", (backend)
     });
   });
 
-  describe("capabilities not in this release", () => {
+  describe("rating and authorization", () => {
     const rating: ["RatingService" | "AuthorizationService", string, object][] = [
       ["RatingService", "QuotePrice", { customer_id: "acct-42", model: "gpt-4o", quantities: { input_tokens: "1000" } }],
       ["RatingService", "IngestUsage", { events: [] }],
@@ -227,14 +227,11 @@ describe.each(backends())("tenancy and authentication on %s Postgres", (backend)
       ["AuthorizationService", "Release", { reservation_id: "res_1" }],
     ];
 
-    it.each(pending)("%s.%s answers UNIMPLEMENTED naming the capability to an authenticated caller", async (service, method, request) => {
-      const client = grpcService(server.grpcAddress, service, server.apiKey);
+    it.each(pending)("%s.%s refuses a reservation of another tenant's customer as NOT_FOUND", async (service, method) => {
+      const client = grpcService(server.grpcAddress, service, await server.newTenantKey(`stranger-${method}-${backend}`));
       try {
-        const error = await refusal(client.call(method, request));
-        expect(error.code).toBe(grpc.status.UNIMPLEMENTED);
-        expect(error.details).toContain(service);
-        expect(error.details).toContain("not available in this version");
-        expect(error.details).toMatch(service === "RatingService" ? /usage rating/ : /real-time authorization/);
+        const request = method === "Authorize" ? { request_id: "r1", customer_id: "acct-42", model: "gpt-4o", max_charge: { amount: "1" } } : { reservation_id: "rsv.YWNjdC00Mg.cjE", event_id: "e1" };
+        expect((await refusal(client.call(method, request))).code).toBe(grpc.status.NOT_FOUND);
       } finally {
         client.close();
       }

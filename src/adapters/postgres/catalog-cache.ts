@@ -122,6 +122,11 @@ export class CachedCatalogRepository implements CatalogRepository {
     return this.afterWrite(tenantId, this.inner.insertPlanVersion(tenantId, planKey, version));
   }
 
+  /** Not cached: asked only while a customer is in trial, and any new customer may join the group. */
+  customerIdsByFingerprint(tenantId: string, fingerprint: string): Promise<readonly string[]> {
+    return this.inner.customerIdsByFingerprint(tenantId, fingerprint);
+  }
+
   getCustomer(tenantId: string, customerId: string): Promise<Customer | undefined> {
     const entry = this.entry(tenantId);
     const hit = entry.customers.get(customerId);

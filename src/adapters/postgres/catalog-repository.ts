@@ -195,6 +195,17 @@ export class PostgresCatalogRepository implements CatalogRepository {
     );
   }
 
+  async customerIdsByFingerprint(tenantId: string, fingerprint: string): Promise<readonly string[]> {
+    const rows = await this.db
+      .selectFrom("customers")
+      .select("customer_id")
+      .where("tenant_id", "=", tenantId)
+      .where("fingerprint", "=", fingerprint)
+      .orderBy("customer_id")
+      .execute();
+    return rows.map((r) => r.customer_id);
+  }
+
   async getCustomer(tenantId: string, customerId: string): Promise<Customer | undefined> {
     const [row, subs] = await Promise.all([
       this.db.selectFrom("customers").selectAll().where("tenant_id", "=", tenantId).where("customer_id", "=", customerId).executeTakeFirst(),

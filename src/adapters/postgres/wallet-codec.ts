@@ -128,8 +128,8 @@ export function decodeWalletState(s: Json): Wallet {
   const closedHolds = (s["closedHolds"] as [string, Json][]).map(([id, c]): [string, ClosedHold] => [
     id,
     c["kind"] === "settled"
-      ? { kind: "settled", eventId: str(c["eventId"]), charged: dec(c["charged"]), released: dec(c["released"]), overage: dec(c["overage"]) }
-      : { kind: "released", released: dec(c["released"]), expired: c["expired"] === true },
+      ? { kind: "settled", eventId: str(c["eventId"]), charged: dec(c["charged"]), released: dec(c["released"]), overage: dec(c["overage"]), model: str(c["model"] ?? "") }
+      : { kind: "released", released: dec(c["released"]), expired: c["expired"] === true, model: str(c["model"] ?? "") },
   ]);
   return walletFromParts({
     version: Number(s["version"]),
@@ -150,5 +150,8 @@ export function decodeWalletState(s: Json): Wallet {
           monthTotal: dec((s["spend"] as Json)["monthTotal"]),
         }
       : initialWallet.spend,
+    // A snapshot from before the total existed starts it at zero: charges made before that
+    // snapshot are not counted (only trial limits read it).
+    chargedTotal: s["chargedTotal"] === undefined ? initialWallet.chargedTotal : dec(s["chargedTotal"]),
   });
 }

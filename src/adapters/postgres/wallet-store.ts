@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { ChainedRecord } from "../../application/ports/usage-log.js";
-import type { AppendPart, LoadedWallet, PartOutcome, StoredWalletEvent, WalletKey, WalletStore } from "../../application/ports/wallet-store.js";
+import type { AppendPart, LoadedWallet, PartOutcome, StoredHold, StoredWalletEvent, TakenKeys, WalletKey, WalletStore } from "../../application/ports/wallet-store.js";
 import type { Balance } from "../../domain/wallet/balance.js";
 import type { GrantSource } from "../../domain/wallet/events.js";
 import { initialWallet, replay } from "../../domain/wallet/wallet.js";
@@ -129,7 +129,7 @@ export class PostgresWalletStore implements WalletStore {
    * usage records, snapshot and NOTIFY of a part are written only for the wallets whose row
    * moved. A wallet seen for the first time gets its row inserted instead.
    */
-  async append(parts: readonly AppendPart[], at: Date): Promise<readonly PartOutcome[] | "duplicate-record"> {
+  async append(parts: readonly AppendPart[], at: Date): Promise<readonly PartOutcome[] | "duplicate"> {
     if (parts.length === 0) return [];
     const partsJson = JSON.stringify(parts.map(partJson));
     const eventsJson = JSON.stringify(
@@ -193,12 +193,42 @@ export class PostgresWalletStore implements WalletStore {
     } catch (error) {
       const constraint = uniqueViolationOf(error);
       if (constraint === undefined) throw error;
-      // A usage event id already recorded (a racing retry): nothing was written.
-      if (constraint.startsWith("usage_events")) return "duplicate-record";
+      // A usage event id or a reservation id already written (a racing retry): nothing was.
+      if (constraint.startsWith("usage_events") || constraint === "wallet_events_reservation_uq") return "duplicate";
       // Events at these versions exist although the balance row said otherwise: a writer that
       // does not compare tokens (an older release during a rolling upgrade). Reload all.
       return parts.map(() => "conflict");
     }
+  }
+
+  async taken(part: AppendPart): Promise<TakenKeys> {
+    const eventIds = part.records.map((r) => r.eventId);
+    const reservationIds = part.events.flatMap((e) => (e.type === "FundsReserved" ? [e.reservationId] : []));
+    const [records, holds] = await Promise.all([
+      eventIds.length === 0
+        ? []
+        : this.db.selectFrom("usage_events").select("event_id").where("tenant_id", "=", part.key.tenantId).where("event_id", "=", sql<string>`any(${eventIds}::text[])`).execute(),
+      reservationIds.length === 0
+        ? []
+        : sql<{ id: string }>`select payload ->> 'reservationId' as id from wallet_events
+             where tenant_id = ${part.key.tenantId} and wallet_id = ${part.key.walletId} and type = 'FundsReserved'
+               and (payload ->> 'reservationId') = any(${reservationIds}::text[])`
+            .execute(this.db)
+            .then((r) => r.rows),
+    ]);
+    return { eventIds: new Set(records.map((r) => r.event_id)), reservationIds: new Set(holds.map((r) => r.id)) };
+  }
+
+  async findHold(key: WalletKey, reservationId: string): Promise<StoredHold | undefined> {
+    const { rows } = await sql<{ payload: Record<string, unknown>; at: Date }>`
+      select payload, at from wallet_events
+       where tenant_id = ${key.tenantId} and wallet_id = ${key.walletId} and type = 'FundsReserved'
+         and (payload ->> 'reservationId') = ${reservationId}`.execute(this.db);
+    const row = rows[0];
+    if (!row) return undefined;
+    const e = decodeWalletEvent("FundsReserved", row.payload);
+    if (e.type !== "FundsReserved") return undefined;
+    return { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt, model: e.model, at: row.at };
   }
 
   async listEvents(key: WalletKey, afterVersion: number, limit: number): Promise<readonly StoredWalletEvent[]> {

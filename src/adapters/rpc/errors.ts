@@ -41,8 +41,3 @@ export function unwrap<T>(result: Result<T, AppError>): T {
   if (result.ok) return result.value;
   throw toConnectError(result.error);
 }
-
-/** Answer for methods whose capability is not in this release. */
-export function unimplemented(capability: string): ConnectError {
-  return new ConnectError(`${capability} is not available in this version of Tollgate`, Code.Unimplemented);
-}

@@ -27,6 +27,8 @@ export interface CatalogRepository {
   insertPlanVersion(tenantId: string, planKey: string, version: PlanVersion): Promise<WriteOutcome>;
 
   getCustomer(tenantId: string, customerId: string): Promise<Customer | undefined>;
+  /** Ids of the customers sharing `fingerprint` (trial limits are shared by them). */
+  customerIdsByFingerprint(tenantId: string, fingerprint: string): Promise<readonly string[]>;
   insertCustomer(tenantId: string, customer: Customer): Promise<WriteOutcome>;
   /** Appends at position `seq` (1-based) of the timeline; conflict if that position is taken. */
   appendSubscription(tenantId: string, customerId: string, seq: number, subscription: Subscription, now: Date): Promise<WriteOutcome>;

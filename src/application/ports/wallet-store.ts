@@ -1,6 +1,7 @@
 import type { WalletEvent } from "../../domain/wallet/events.js";
 import type { Balance } from "../../domain/wallet/balance.js";
 import type { Wallet } from "../../domain/wallet/wallet.js";
+import type { Decimal } from "../../domain/money/decimal.js";
 import { token } from "./token.js";
 import type { ChainedRecord, LogHead } from "./usage-log.js";
 
@@ -35,6 +36,12 @@ export type AppendPart = {
 /** "conflict": another writer moved the wallet first, nothing of this part was written. */
 export type PartOutcome = "written" | "conflict";
 
+/** Which of a part's unique keys already exist in the database. */
+export type TakenKeys = { readonly eventIds: ReadonlySet<string>; readonly reservationIds: ReadonlySet<string> };
+
+/** What the store remembers of a hold: the event that placed it. */
+export type StoredHold = { readonly reservationId: string; readonly amount: Decimal; readonly expiresAt: Date; readonly model: string; readonly at: Date };
+
 /**
  * The wallet event store. `append` writes the parts of many wallets in one atomic statement;
  * each part applies only if its wallet is where the part expects it, so a writer that lost a
@@ -46,10 +53,14 @@ export interface WalletStore {
   /** The wallet's current state (latest snapshot plus the events after it); initial if none. */
   load(key: WalletKey): Promise<LoadedWallet>;
   /**
-   * One outcome per part, in order; or "duplicate-record" when a usage record's event id was
-   * already taken, in which case nothing at all was written.
+   * One outcome per part, in order; or "duplicate" when a unique key (a usage record's event
+   * id, a new hold's reservation id) was already taken, in which case nothing was written.
    */
-  append(parts: readonly AppendPart[], at: Date): Promise<readonly PartOutcome[] | "duplicate-record">;
+  append(parts: readonly AppendPart[], at: Date): Promise<readonly PartOutcome[] | "duplicate">;
+  /** Which of the part's usage event ids and new reservation ids are already written. */
+  taken(part: AppendPart): Promise<TakenKeys>;
+  /** The hold `reservationId` of the wallet as placed, even if the wallet has long forgotten it. */
+  findHold(key: WalletKey, reservationId: string): Promise<StoredHold | undefined>;
   listEvents(key: WalletKey, afterVersion: number, limit: number): Promise<readonly StoredWalletEvent[]>;
   getBalance(key: WalletKey): Promise<Balance | undefined>;
   /** Wallets whose housekeeping is due at `now`, oldest due first. */

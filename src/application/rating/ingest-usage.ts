@@ -195,7 +195,7 @@ export class IngestUsage {
       if (entries.length > 0) commands.push({ type: "DebitUsage", entries, usage, now });
       return { commands, records };
     });
-    if (job.kind === "records-conflict") return "records-conflict";
+    if (job.kind === "already-recorded") return "records-conflict";
     if (!job.result.ok) throw new Error(`the wallet refused recorded usage: ${job.result.error}`);
     return group.map((p, k) => {
       const r = priced[k];

@@ -5,7 +5,7 @@ import { initialWallet, walletSize, type Wallet } from "../../domain/wallet/wall
 import { err, ok, type Result } from "../../domain/result.js";
 import type { Clock } from "../ports/clock.js";
 import { emptyLogHead, type LogHead, type UsageLogHasher, type UsageRecord } from "../ports/usage-log.js";
-import type { AppendPart, PartOutcome, WalletChangeFeed, WalletKey, WalletStore } from "../ports/wallet-store.js";
+import type { AppendPart, PartOutcome, TakenKeys, WalletChangeFeed, WalletKey, WalletStore } from "../ports/wallet-store.js";
 
 /** What one command did: its own events and the wallet right after them. */
 export type WalletOutcome = { readonly events: readonly WalletEvent[]; readonly wallet: Wallet };
@@ -15,13 +15,18 @@ export type WalletOutcome = { readonly events: readonly WalletEvent[]; readonly 
  * decided in order and kept all or none (none, to just read the state in order with other
  * writes), and the usage records to write atomically with their events.
  */
-export type Planned = { readonly commands: readonly WalletCommand[]; readonly records: readonly UsageRecord[] };
+export type Planned = {
+  readonly commands: readonly WalletCommand[];
+  /** The records, or how to make them from the events the commands produced. */
+  readonly records: readonly UsageRecord[] | ((events: readonly WalletEvent[]) => readonly UsageRecord[]);
+};
 
 /**
- * How a job ended. "records-conflict": one of its usage records' event ids was written by
- * someone else meanwhile; nothing of the job was written, and the caller should look again.
+ * How a job ended. "already-recorded": one of its usage records' event ids, or one of its new
+ * holds' reservation ids, was written by someone else meanwhile (a retry racing the original);
+ * nothing of the job was written, and the caller should look up what was.
  */
-export type JobResult = { readonly kind: "decided"; readonly result: Result<WalletOutcome, WalletRejection> } | { readonly kind: "records-conflict" };
+export type JobResult = { readonly kind: "decided"; readonly result: Result<WalletOutcome, WalletRejection> } | { readonly kind: "already-recorded" };
 
 export type WalletWriterOptions = {
   /** Fewest events between two snapshots (more when the wallet's state is bigger than this). */
@@ -59,7 +64,14 @@ type Job = {
   rounds: number;
 };
 
-type Answer = { readonly job: Job; readonly result: Result<WalletOutcome, WalletRejection>; readonly hasRecords: boolean };
+type Answer = {
+  readonly job: Job;
+  readonly result: Result<WalletOutcome, WalletRejection>;
+  /** Unique keys it writes: its records' event ids and its new holds' reservation ids. */
+  readonly keys: { readonly eventIds: readonly string[]; readonly reservationIds: readonly string[] };
+};
+
+const noKeys = { eventIds: [], reservationIds: [] };
 
 type Batch = {
   readonly seq: number;
@@ -97,6 +109,19 @@ type Slot = {
 };
 
 const keyOf = (k: WalletKey): string => `${k.tenantId}\u0000${k.walletId}`;
+
+/** A part refused because some of its unique keys were already written. */
+type Taken = { readonly taken: TakenKeys };
+
+/**
+ * Whether the answer writes one of the taken keys. When the database named none of the part's
+ * keys (the collision was inside the part itself), every answer writing keys is concerned.
+ */
+function touches(a: Answer, taken: TakenKeys): boolean {
+  const writesKeys = a.keys.eventIds.length > 0 || a.keys.reservationIds.length > 0;
+  if (taken.eventIds.size === 0 && taken.reservationIds.size === 0) return writesKeys;
+  return a.keys.eventIds.some((id) => taken.eventIds.has(id)) || a.keys.reservationIds.some((id) => taken.reservationIds.has(id));
+}
 
 /**
  * The single writer of every wallet in this process, with group commit across wallets.
@@ -141,7 +166,11 @@ export class WalletWriter {
   /** Queues a command for the wallet and resolves with its outcome once it is durable. */
   async execute(key: WalletKey, command: WalletCommand): Promise<Result<WalletOutcome, WalletRejection>> {
     const done = await this.run(key, () => ({ commands: [command], records: [] }));
-    if (done.kind === "records-conflict") throw new Error("a command without records cannot conflict on records");
+    if (done.kind === "already-recorded") {
+      // Only a new hold can collide (commands sent this way carry no records): its reservation
+      // id is taken by a hold this wallet no longer remembers.
+      return err("RESERVATION_ID_CONFLICT");
+    }
     return done.result;
   }
 
@@ -260,13 +289,21 @@ export class WalletWriter {
         for (const e of decided.value.events) jobEvents.push(e);
       }
       if (rejection !== undefined) {
-        answers.push({ job, result: err(rejection), hasRecords: false });
+        answers.push({ job, result: err(rejection), keys: noKeys });
+        continue;
+      }
+      let jobRecords: readonly UsageRecord[];
+      try {
+        jobRecords = typeof planned.records === "function" ? planned.records(jobEvents) : planned.records;
+      } catch (error) {
+        job.reject(error);
         continue;
       }
       running = state;
       for (const e of jobEvents) events.push(e);
-      for (const r of planned.records) records.push(r);
-      answers.push({ job, result: ok({ events: jobEvents, wallet: running }), hasRecords: planned.records.length > 0 });
+      for (const r of jobRecords) records.push(r);
+      const reservationIds = jobEvents.flatMap((e) => (e.type === "FundsReserved" ? [e.reservationId] : []));
+      answers.push({ job, result: ok({ events: jobEvents, wallet: running }), keys: { eventIds: jobRecords.map((r) => r.eventId), reservationIds } });
     }
     const writes = events.length > 0 || records.length > 0;
     if (!writes) {
@@ -307,16 +344,16 @@ export class WalletWriter {
         parts.map((p) => p.part),
         at,
       );
-      let outcomes: (PartOutcome | "duplicate-record")[];
-      if (all !== "duplicate-record") outcomes = [...all];
-      else if (parts.length === 1) outcomes = ["duplicate-record"];
+      let outcomes: (PartOutcome | Taken)[];
+      if (all !== "duplicate") outcomes = [...all];
       else {
-        // Some part carries a usage record someone else wrote meanwhile, and it failed the whole
-        // statement. Write the parts one by one so only the one concerned is refused.
+        // Some part carries a key someone else wrote meanwhile (a usage event id, a reservation
+        // id), and it failed the whole statement. Write the parts one by one so only the one
+        // concerned is refused, and find out which of its keys are taken.
         outcomes = [];
         for (const p of parts) {
-          const one = await this.store.append([p.part], at);
-          outcomes.push(one === "duplicate-record" ? one : (one[0] ?? "conflict"));
+          const one = parts.length === 1 ? all : await this.store.append([p.part], at);
+          outcomes.push(one === "duplicate" ? { taken: await this.store.taken(p.part) } : (one[0] ?? "conflict"));
         }
       }
       parts.forEach((p, i) => this.landed(p.slot, p.batch, outcomes[i] ?? "conflict"));
@@ -328,7 +365,7 @@ export class WalletWriter {
     }
   }
 
-  private landed(slot: Slot, batch: Batch, outcome: PartOutcome | "duplicate-record"): void {
+  private landed(slot: Slot, batch: Batch, outcome: PartOutcome | Taken): void {
     if (outcome === "written") {
       if (batch.seq > slot.durableSeq) {
         slot.durable = batch.after;
@@ -346,7 +383,7 @@ export class WalletWriter {
       slot.broken = true;
       const redo: Job[] = [];
       for (const a of batch.answers) {
-        if (outcome === "duplicate-record" && a.hasRecords) a.job.resolve({ kind: "records-conflict" });
+        if (typeof outcome === "object" && touches(a, outcome.taken)) a.job.resolve({ kind: "already-recorded" });
         else if (++a.job.rounds > conflictRoundsMax) a.job.reject(new WalletUnavailableError(`wallet ${slot.key.walletId} stayed contended through ${conflictRoundsMax} attempts`));
         else redo.push(a.job);
       }

@@ -43,7 +43,15 @@ export type WalletCommand =
       readonly guards?: HoldGuards;
       readonly now: Date;
     }
-  | { readonly type: "ExtendReservation"; readonly reservationId: string; readonly additional: Decimal; readonly expiresAt: Date; readonly now: Date }
+  | {
+      readonly type: "ExtendReservation";
+      readonly reservationId: string;
+      readonly additional: Decimal;
+      readonly expiresAt: Date;
+      /** Spend caps the enlarged hold must respect (its open-hold count does not change). */
+      readonly guards?: HoldGuards;
+      readonly now: Date;
+    }
   | {
       readonly type: "SettleReservation";
       readonly reservationId: string;
@@ -179,13 +187,16 @@ function sameGrant(g: Grant, c: Extract<WalletCommand, { type: "GrantCredits" }>
   );
 }
 
-/** Why a new hold of `amount` breaks a guard, if it does. Caps count what is held as spent. */
-function guardRefusal(g: HoldGuards, w: Wallet, amount: Decimal, now: Date): WalletRejection | undefined {
-  if (g.maxOpenHolds > 0 && w.holds.size + 1 > g.maxOpenHolds) return "CONCURRENCY_LIMIT_REACHED";
+/**
+ * Why holding `amount` more breaks a guard, if it does: spend caps first (what was charged today
+ * or this month plus everything held, this included), then the number of open holds.
+ */
+export function guardRefusal(g: HoldGuards, w: Wallet, amount: Decimal, now: Date, newHold: boolean): WalletRejection | undefined {
   const spent = spentOn(w, utcDay(now));
   const committed = w.reserved.plus(amount);
   if (g.dailySpendCap.isPositive() && spent.day.plus(committed).gt(g.dailySpendCap)) return "SPEND_CAP_REACHED";
   if (g.monthlySpendCap.isPositive() && spent.month.plus(committed).gt(g.monthlySpendCap)) return "SPEND_CAP_REACHED";
+  if (newHold && g.maxOpenHolds > 0 && w.holds.size + 1 > g.maxOpenHolds) return "CONCURRENCY_LIMIT_REACHED";
   return undefined;
 }
 
@@ -208,9 +219,10 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
     case "ReserveFunds": {
       const open = w.holds.get(c.reservationId);
       if (open || closedHold(w, c.reservationId)) return open && open.amount.eq(c.amount) ? ok([]) : err("RESERVATION_ID_CONFLICT");
-      if (!c.amount.isPositive()) return err("AMOUNT_NOT_POSITIVE");
+      // A hold of zero is allowed: it counts against concurrency limits for usage priced at nothing.
+      if (c.amount.isNegative()) return err("AMOUNT_NEGATIVE");
       if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
-      const refused = c.guards ? guardRefusal(c.guards, w, c.amount, c.now) : undefined;
+      const refused = c.guards ? guardRefusal(c.guards, w, c.amount, c.now, true) : undefined;
       if (refused) return err(refused);
       if (c.amount.gt(available(w))) return err("INSUFFICIENT_FUNDS");
       return ok([{ type: "FundsReserved", v: 1, reservationId: c.reservationId, amount: c.amount, expiresAt: c.expiresAt, model: c.model ?? "" }]);
@@ -220,6 +232,8 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
       if (!hold) return err(closedHold(w, c.reservationId) ? "RESERVATION_CLOSED" : "UNKNOWN_RESERVATION");
       if (c.additional.isNegative()) return err("AMOUNT_NEGATIVE");
       if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
+      const refused = c.guards ? guardRefusal(c.guards, w, c.additional, c.now, false) : undefined;
+      if (refused) return err(refused);
       if (c.additional.gt(available(w))) return err("INSUFFICIENT_FUNDS");
       return ok([{ type: "ReservationExtended", v: 1, reservationId: c.reservationId, additional: c.additional, expiresAt: c.expiresAt }]);
     }

@@ -32,9 +32,13 @@ export type Hold = { readonly reservationId: string; readonly amount: Decimal; r
 export type Spend = { readonly day: string; readonly dayTotal: Decimal; readonly month: string; readonly monthTotal: Decimal };
 
 /** How a hold ended; kept so a retried settle or release answers the same. */
-export type ClosedHold =
+export type ClosedHold = (
   | { readonly kind: "settled"; readonly eventId: string; readonly charged: Decimal; readonly released: Decimal; readonly overage: Decimal }
-  | { readonly kind: "released"; readonly released: Decimal; readonly expired: boolean };
+  | { readonly kind: "released"; readonly released: Decimal; readonly expired: boolean }
+) & {
+  /** The model the hold was for ("" when unknown), so a settlement after it lapsed can still be rated. */
+  readonly model: string;
+};
 
 /**
  * The most recently closed holds, in two generations so that forgetting the oldest costs
@@ -59,6 +63,8 @@ export type Wallet = {
   readonly creditsRemaining: Decimal;
   /** Sum of every open hold. */
   readonly reserved: Decimal;
+  /** Everything ever charged (settlements and debits): what a trial limit counts. */
+  readonly chargedTotal: Decimal;
   /** Open holds by expiry (id = reservation id). */
   readonly holdExpiries: ExpiryIndex;
   /** Grants with credit left and an expiry, by expiry (id = grant id). */
@@ -71,6 +77,8 @@ export type Wallet = {
   readonly periodUsage: PersistentMap<PersistentMap<Decimal>>;
   readonly spend: Spend;
 };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 const noClosedHolds: ClosedHolds = { current: PersistentMap.empty(), previous: PersistentMap.empty() };
 
@@ -86,6 +94,7 @@ export const initialWallet: Wallet = {
   thresholds: [],
   creditsRemaining: Decimal.ZERO,
   reserved: Decimal.ZERO,
+  chargedTotal: Decimal.ZERO,
   holdExpiries: emptyExpiryIndex,
   grantExpiries: emptyExpiryIndex,
   periodUsage: PersistentMap.empty(),
@@ -107,22 +116,26 @@ const dayMs = 86_400_000;
 
 function withUsage(w: Wallet, usage: readonly PeriodUsage[]): PersistentMap<PersistentMap<Decimal>> {
   let periods = w.periodUsage;
+  let added = false;
   for (const u of usage) {
     const key = String(u.periodStart.getTime());
-    const isNew = !periods.has(key);
+    added ||= !periods.has(key);
     let meters = periods.get(key) ?? PersistentMap.empty<Decimal>();
     for (const q of u.quantities) meters = meters.set(q.meter, (meters.get(q.meter) ?? Decimal.ZERO).plus(q.quantity));
     periods = periods.set(key, meters);
-    if (isNew) {
-      // A new period: forget those too old for any late event to be rated in them.
-      const oldest = u.periodStart.getTime() - limits.usagePeriodsKeptDays * dayMs;
-      const stale: string[] = [];
-      periods.forEach((_, k) => {
-        if (Number(k) < oldest) stale.push(k);
-      });
-      for (const k of stale) periods = periods.delete(k);
-    }
   }
+  if (!added) return periods;
+  // Forget periods too old for any accepted late event to be rated in, measured from the newest
+  // period: the kept set then depends only on which periods exist, so replay, live updates and
+  // snapshots agree whatever the order usage arrived in.
+  let newest = Number.NEGATIVE_INFINITY;
+  periods.forEach((_, k) => (newest = Math.max(newest, Number(k))));
+  const oldest = newest - limits.usagePeriodsKeptDays * dayMs;
+  const stale: string[] = [];
+  periods.forEach((_, k) => {
+    if (Number(k) < oldest) stale.push(k);
+  });
+  for (const k of stale) periods = periods.delete(k);
   return periods;
 }
 
@@ -195,8 +208,9 @@ function drawn(w: Wallet, drawdowns: readonly { grantId: string; amount: Decimal
   return next;
 }
 
-function withoutHold(w: Wallet, reservationId: string, closed: ClosedHold): Wallet {
+function withoutHold(w: Wallet, reservationId: string, ended: DistributiveOmit<ClosedHold, "model">): Wallet {
   const hold = w.holds.get(reservationId);
+  const closed: ClosedHold = { ...ended, model: hold?.model ?? closedHold(w, reservationId)?.model ?? "" };
   // A settlement may follow a hold that already lapsed (usage is recorded regardless).
   assert(hold || (closed.kind === "settled" && closedHold(w, reservationId)), `event closes unknown hold ${reservationId}`);
   return {
@@ -261,11 +275,18 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
         version,
         periodUsage: withUsage(w, e.usage),
         spend: withSpend(w.spend, e.spentOn, e.charged),
+        chargedTotal: w.chargedTotal.plus(e.charged),
       };
     case "ReservationReleased":
       return { ...withoutHold(w, e.reservationId, { kind: "released", released: e.released, expired: e.expired }), version };
     case "UsageDebited":
-      return { ...drawn(w, e.drawdowns), version, periodUsage: withUsage(w, e.usage), spend: withSpend(w.spend, e.spentOn, e.amount) };
+      return {
+        ...drawn(w, e.drawdowns),
+        version,
+        periodUsage: withUsage(w, e.usage),
+        spend: withSpend(w.spend, e.spentOn, e.amount),
+        chargedTotal: w.chargedTotal.plus(e.amount),
+      };
     case "CreditsExpired":
       return { ...changeGrant(w, e.grantId, (g) => ({ ...g, remaining: g.remaining.minus(e.amount), expired: true })), version };
     case "OverageAccrued":
@@ -304,6 +325,7 @@ export type WalletParts = {
   readonly thresholds: readonly Decimal[];
   readonly periodUsage: readonly PeriodUsage[];
   readonly spend: Spend;
+  readonly chargedTotal: Decimal;
 };
 
 /** Rebuilds a wallet from stored parts, deriving its totals and indexes. */
@@ -323,7 +345,7 @@ export function walletFromParts(p: WalletParts): Wallet {
   }
   let closed = noClosedHolds;
   for (const [id, c] of p.closedHolds) closed = withClosedHold(closed, id, c);
-  return { ...w, closedHolds: closed, periodUsage: withUsage(initialWallet, p.periodUsage), spend: p.spend };
+  return { ...w, closedHolds: closed, periodUsage: withUsage(initialWallet, p.periodUsage), spend: p.spend, chargedTotal: p.chargedTotal };
 }
 
 /** The stored parts of a wallet (inverse of walletFromParts). */
@@ -341,6 +363,7 @@ export const walletParts = (w: Wallet): WalletParts => ({
     .sort(([a], [b]) => Number(a) - Number(b))
     .map(([start, meters]) => ({ periodStart: new Date(Number(start)), quantities: [...meters.entries()].map(([meter, quantity]) => ({ meter, quantity })) })),
   spend: w.spend,
+  chargedTotal: w.chargedTotal,
 });
 
 /** How many entries a snapshot of the wallet holds: what loading it costs, against replaying events. */

@@ -1,0 +1,142 @@
+import { violation } from "../../domain/catalog/field-error.js";
+import { parseAmountIn, type MoneyInput } from "../../domain/catalog/input.js";
+import { Decimal } from "../../domain/money/decimal.js";
+import { rate } from "../../domain/rating/rate.js";
+import { parseQuantities } from "../../domain/rating/usage-event.js";
+import { err, ok, type Result } from "../../domain/result.js";
+import { balanceOf, type Balance } from "../../domain/wallet/balance.js";
+import { available, closedHold, periodUsageOf } from "../../domain/wallet/wallet.js";
+import { invalid, notFound, type AppError } from "../errors.js";
+import type { CatalogRepository } from "../ports/catalog-repository.js";
+import type { Clock } from "../ports/clock.js";
+import type { WalletStore } from "../ports/wallet-store.js";
+import type { FormulaCache } from "../rating/formula-cache.js";
+import { PricingContext } from "../rating/pricing.js";
+import type { WalletWriter } from "../wallet/wallet-writer.js";
+import { guardsOf, parseTtl, type DenyReason } from "./authorize.js";
+import { reservationWallet } from "./commit.js";
+
+export type ExtendInput = {
+  readonly reservationId: string;
+  readonly estimatedQuantities: Readonly<Record<string, string>>;
+  readonly additionalCharge: MoneyInput | undefined;
+  readonly ttlMs: number | undefined;
+};
+
+export type Extension = {
+  readonly decision: "ALLOW" | "DENY";
+  readonly reason: DenyReason | undefined;
+  readonly reserved: Decimal;
+  readonly currency: string;
+  readonly expiresAt: Date;
+  readonly message: string;
+};
+
+/**
+ * Grows a live hold (long agent sessions) by more expected usage or an amount, and gives it a new
+ * lifetime from now. The addition must fit the spend caps and what is available, like a new hold.
+ */
+export class Extend {
+  constructor(
+    private readonly catalog: CatalogRepository,
+    private readonly formulas: FormulaCache,
+    private readonly writer: WalletWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(tenantId: string, input: ExtendInput): Promise<Result<Extension, AppError>> {
+    const target = reservationWallet(tenantId, input.reservationId);
+    if (!target.ok) return target;
+    const ttl = parseTtl("ttl", input.ttlMs);
+    if (!ttl.ok) return ttl;
+    const ctx = await PricingContext.load(this.catalog, this.formulas, tenantId);
+    const quantities = parseQuantities("estimated_quantities", input.estimatedQuantities, ctx.meters);
+    if (!quantities.ok) return invalid(quantities.error);
+    const customer = await ctx.customer(target.value.customerId);
+    if (!customer) return notFound("reservation", input.reservationId);
+    const now = this.clock.now();
+    const currency = ctx.walletOf(customer, now).currency;
+    const amountGiven = input.additionalCharge !== undefined && input.additionalCharge.amount !== "";
+    const additional = amountGiven ? parseAmountIn("additional_charge", input.additionalCharge, currency) : ok(undefined);
+    if (!additional.ok) return invalid(additional.error);
+    const w0 = await this.writer.current(target.value.key);
+    const hold = w0.holds.get(input.reservationId);
+    if (!hold) {
+      return closedHold(w0, input.reservationId)
+        ? err({ kind: "FAILED_PRECONDITION", message: "the reservation is already settled, released or lapsed" })
+        : notFound("reservation", input.reservationId);
+    }
+    let amount = additional.value ?? Decimal.ZERO;
+    if (additional.value === undefined && quantities.value.size > 0) {
+      const model = ctx.model(hold.model);
+      const terms = model && ctx.termsAt(customer, model, now);
+      if (!terms || !terms.ok) return err({ kind: "FAILED_PRECONDITION", message: `the estimate cannot be priced: ${terms ? terms.error.message : `model "${hold.model}" not found`}` });
+      const priced = rate({ quantities: quantities.value, attributes: new Map() }, terms.value, periodUsageOf(w0, terms.value.period.start));
+      if (!priced.ok) return err({ kind: "FAILED_PRECONDITION", message: `the estimate cannot be priced: ${priced.error.message}` });
+      amount = priced.value.charge;
+    }
+    const expiresAt = new Date(now.getTime() + ttl.value);
+    const extended = await this.writer.execute(target.value.key, {
+      type: "ExtendReservation",
+      reservationId: input.reservationId,
+      additional: amount,
+      expiresAt,
+      guards: guardsOf(customer),
+      now,
+    });
+    if (extended.ok) {
+      const after = extended.value.wallet.holds.get(input.reservationId);
+      return ok({ decision: "ALLOW", reason: undefined, reserved: after?.amount ?? hold.amount.plus(amount), currency, expiresAt, message: `holding ${(after?.amount ?? amount).toString()} ${currency} until ${expiresAt.toISOString()}` });
+    }
+    const current = await this.writer.current(target.value.key);
+    const still = current.holds.get(input.reservationId);
+    switch (extended.error) {
+      case "INSUFFICIENT_FUNDS":
+      case "SPEND_CAP_REACHED":
+        return ok({
+          decision: "DENY",
+          reason: extended.error,
+          reserved: still?.amount ?? Decimal.ZERO,
+          currency,
+          expiresAt: still?.expiresAt ?? hold.expiresAt,
+          message: extended.error === "INSUFFICIENT_FUNDS" ? `insufficient funds: ${amount.toString()} more needed, ${available(current).toString()} available` : "a spend cap would be exceeded",
+        });
+      case "RESERVATION_CLOSED":
+        return err({ kind: "FAILED_PRECONDITION", message: "the reservation is already settled, released or lapsed" });
+      case "UNKNOWN_RESERVATION":
+        return notFound("reservation", input.reservationId);
+      default:
+        return invalid(violation("additional_charge", `was refused: ${extended.error}`));
+    }
+  }
+}
+
+/** Returns an unused hold. Releasing one already closed answers again what it released. */
+export class Release {
+  constructor(
+    private readonly writer: WalletWriter,
+    private readonly store: WalletStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(tenantId: string, reservationId: string): Promise<Result<{ released: Decimal; balance: Balance; customerId: string }, AppError>> {
+    const target = reservationWallet(tenantId, reservationId);
+    if (!target.ok) return target;
+    const before = await this.writer.current(target.value.key);
+    const open = before.holds.get(reservationId);
+    const closed = closedHold(before, reservationId);
+    if (!open && !closed) {
+      // Forgotten by the wallet, but placed: long closed, nothing left to release.
+      if (await this.store.findHold(target.value.key, reservationId)) return ok({ released: Decimal.ZERO, balance: balanceOf(before), customerId: target.value.customerId });
+      return notFound("reservation", reservationId);
+    }
+    const released = await this.writer.execute(target.value.key, { type: "ReleaseReservation", reservationId, now: this.clock.now() });
+    if (!released.ok) return released.error === "UNKNOWN_RESERVATION" ? notFound("reservation", reservationId) : err({ kind: "FAILED_PRECONDITION", message: `the release was refused: ${released.error}` });
+    const event = released.value.events.find((e) => e.type === "ReservationReleased" && e.reservationId === reservationId);
+    const amount = event?.type === "ReservationReleased" ? event.released : (() => {
+      const c = closedHold(released.value.wallet, reservationId);
+      return c ? c.released : Decimal.ZERO;
+    })();
+    return ok({ released: amount, balance: balanceOf(released.value.wallet), customerId: target.value.customerId });
+  }
+}
