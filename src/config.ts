@@ -4,6 +4,8 @@ import { limits } from "./domain/limits.js";
 export type Config = {
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** Prometheus scrape endpoint (GET /metrics); undefined when disabled ("off"). 0 picks a free port. */
+  readonly metricsPort: number | undefined;
   /** Address both servers bind to. */
   readonly host: string;
   /** Server Postgres when set; otherwise embedded Postgres (PGlite) kept in `dataDir`. */
@@ -61,6 +63,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     grpcPort: integer(env, "TOLLGATE_GRPC_PORT", 50051, 0, 65535),
     httpPort: integer(env, "TOLLGATE_HTTP_PORT", 8080, 0, 65535),
+    metricsPort: env["TOLLGATE_METRICS_PORT"] === "off" ? undefined : integer(env, "TOLLGATE_METRICS_PORT", 9464, 0, 65535),
     host: env["TOLLGATE_HOST"] || "0.0.0.0",
     databaseUrl,
     dataDir: env["TOLLGATE_DATA_DIR"] || "./data",

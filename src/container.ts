@@ -62,6 +62,8 @@ import { Sha256SecretHasher } from "./adapters/system/sha256-secret-hasher.js";
 import { SystemClock } from "./adapters/system/system-clock.js";
 import { tracedUseCase } from "./adapters/telemetry/instrument.js";
 import type { Config } from "./config.js";
+import { InstrumentedWalletStore } from "./adapters/telemetry/instrumented-wallet-store.js";
+import type { TollgateMetrics } from "./adapters/telemetry/metrics.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { AuthorizationService } from "./gen/tollgate/v1/authorization_pb.js";
 import { CatalogService } from "./gen/tollgate/v1/catalog_pb.js";
@@ -74,9 +76,11 @@ export type Infrastructure = {
   readonly logger: Logger;
   readonly database: DatabaseHandle;
   readonly catalogChanges: CatalogChangeFeed;
+  readonly metrics: TollgateMetrics;
 };
 
 export const ConfigToken = token<Config>("Config");
+export const MetricsToken = token<TollgateMetrics>("Metrics");
 export const LoggerToken = token<Logger>("Logger");
 export const DatabaseToken = token<DatabaseHandle>("Database");
 export const CatalogChangeFeedToken = token<CatalogChangeFeed>("CatalogChangeFeed");
@@ -108,6 +112,7 @@ export function buildContainer(infra: Infrastructure): Container {
   c.bind(LoggerToken).toConstantValue(infra.logger);
   c.bind(DatabaseToken).toConstantValue(infra.database);
   c.bind(CatalogChangeFeedToken).toConstantValue(infra.catalogChanges);
+  c.bind(MetricsToken).toConstantValue(infra.metrics);
 
   c.bind(Clock).toDynamicValue(() => new SystemClock()).inSingletonScope();
   c.bind(Ids).toDynamicValue(() => new CryptoIds()).inSingletonScope();
@@ -121,7 +126,10 @@ export function buildContainer(infra: Infrastructure): Container {
   c.bind(CatalogRepository).toDynamicValue((ctx) => get(ctx, CachedCatalogToken)).inSingletonScope();
 
   c.bind(WalletStore)
-    .toDynamicValue((ctx) => new PostgresWalletStore(get(ctx, DatabaseToken).db, get(ctx, DatabaseToken).kind === "server", get(ctx, DatabaseToken).appendDb))
+    .toDynamicValue((ctx) => {
+      const database = get(ctx, DatabaseToken);
+      return new InstrumentedWalletStore(new PostgresWalletStore(database.db, database.kind === "server", database.appendDb), get(ctx, MetricsToken));
+    })
     .inSingletonScope();
   c.bind(WalletChangesToken).toDynamicValue((ctx) => new WalletChanges(get(ctx, LoggerToken))).inSingletonScope();
   c.bind(WalletChangeFeed).toDynamicValue((ctx) => get(ctx, WalletChangesToken)).inSingletonScope();
@@ -205,6 +213,7 @@ export function buildContainer(infra: Infrastructure): Container {
       const config = get(ctx, ConfigToken);
       const formulas = get(ctx, FormulaCacheToken);
       const usageLog = get(ctx, UsageLog);
+      const metrics = get(ctx, MetricsToken);
       const ratingService = new RatingServiceImpl({
         quotePrice: tracedUseCase("QuotePrice", new QuotePrice(catalog, formulas, writer, clock)),
         ingestUsage: tracedUseCase(
@@ -214,7 +223,7 @@ export function buildContainer(infra: Infrastructure): Container {
         getUsageSummary: tracedUseCase("GetUsageSummary", new GetUsageSummary(usageLog)),
         listRatedEvents: tracedUseCase("ListRatedEvents", new ListRatedEvents(usageLog)),
         verifyEventLog: get(ctx, VerifyEventLogToken),
-      });
+      }, metrics);
       const window = { latenessMs: config.latenessMs, futureSkewMs: config.futureSkewMs };
       const nowMs = () => clock.now().getTime();
       const authorizationService = new AuthorizationServiceImpl({
@@ -225,7 +234,7 @@ export function buildContainer(infra: Infrastructure): Container {
         commit: tracedUseCase("Commit", new Commit(catalog, formulas, usageLog, get(ctx, UsageLogHasher), writer, store, clock, window)),
         extend: tracedUseCase("Extend", new Extend(catalog, formulas, writer, clock)),
         release: tracedUseCase("Release", new Release(writer, store, clock)),
-      });
+      }, metrics);
       const served: ServedService[] = [
         { service: CatalogService, impl: catalogService },
         { service: RatingService, impl: ratingService },

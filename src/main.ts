@@ -8,6 +8,7 @@ import { startServers } from "./adapters/rpc/server.js";
 import { IntervalScheduler } from "./adapters/system/interval-scheduler.js";
 import { createLogger } from "./adapters/telemetry/logger.js";
 import { setupTracing } from "./adapters/telemetry/tracing.js";
+import { setupMetrics } from "./adapters/telemetry/metrics.js";
 import { bootstrapDefaultTenant } from "./bootstrap.js";
 import type { CreatedTenant } from "./application/tenants/create-tenant.js";
 import { inMemoryDataDir, type Config } from "./config.js";
@@ -37,6 +38,8 @@ export type StartOptions = {
 export type RunningTollgate = {
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** Where GET /metrics answers; undefined when the endpoint is off. */
+  readonly metricsPort: number | undefined;
   /** Set when this start created the default tenant of a fresh embedded data dir. */
   readonly bootstrapApiKey: string | undefined;
   /**
@@ -65,6 +68,9 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
   );
   const cleanups: (() => Promise<void>)[] = [() => database.close(), () => tracing.shutdown()];
   try {
+    const telemetry = await setupMetrics(options.env ?? process.env, config.host, config.metricsPort);
+    cleanups.push(() => telemetry.shutdown());
+    telemetry.metrics.poolStats = database.poolStats;
     await migrateToLatest(database.db);
     let onFeedLost = () => {};
     const feed = config.databaseUrl
@@ -79,7 +85,7 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
       await feed.start();
       cleanups.unshift(() => feed.stop());
     }
-    const container = buildContainer({ config, logger, database, catalogChanges: feed });
+    const container = buildContainer({ config, logger, database, catalogChanges: feed, metrics: telemetry.metrics });
     const cache: CachedCatalogRepository = resolve(container, CachedCatalogToken);
     onFeedLost = () => cache.invalidateAll();
 
@@ -94,7 +100,8 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
       "wallet housekeeping and period allowances",
       config.schedulerIntervalMs,
       async () => {
-        await housekeeping.execute();
+        const done = await housekeeping.execute();
+        telemetry.metrics.schedulerLagSeconds = done.lagMs / 1000;
         await allowances.execute();
       },
       logger,
@@ -109,7 +116,7 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
       httpPort: config.httpPort,
       requestBytesMax: config.requestBytesMax,
       services: resolve(container, ServedServicesToken),
-      pipeline: { authenticate: resolve(container, AuthenticateToken), logger: resolve(container, LoggerToken), publicServices: new Set([Health.typeName]) },
+      pipeline: { authenticate: resolve(container, AuthenticateToken), logger: resolve(container, LoggerToken), publicServices: new Set([Health.typeName]), metrics: telemetry.metrics },
       health: resolve(container, HealthStateToken),
       logger,
     });
@@ -117,6 +124,7 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
     return {
       grpcPort: servers.grpcPort,
       httpPort: servers.httpPort,
+      metricsPort: telemetry.port,
       bootstrapApiKey: bootstrap?.apiKey,
       createTenant: async (name) => {
         const created = await resolve(container, CreateTenantToken).execute(name);

@@ -12,6 +12,7 @@ export async function startServer(extraEnv = {}) {
     TOLLGATE_DATA_DIR: dataDir,
     TOLLGATE_GRPC_PORT: String(base),
     TOLLGATE_HTTP_PORT: String(base + 1),
+    TOLLGATE_METRICS_PORT: "0",
     TOLLGATE_HOST: "127.0.0.1",
     TOLLGATE_LOG_LEVEL: "warn",
     ...extraEnv,

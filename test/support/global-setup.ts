@@ -6,6 +6,9 @@ import pg from "pg";
  * TOLLGATE_TEST_REQUIRE_SERVER=1 so a missing server fails the run instead of skipping.
  */
 export default async function globalSetup(): Promise<void> {
+  // Servers the tests spawn inherit this: many run at once, so none may take the default
+  // metrics port.
+  process.env["TOLLGATE_METRICS_PORT"] ??= "0";
   const url = process.env["TOLLGATE_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {

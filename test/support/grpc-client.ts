@@ -17,7 +17,7 @@ const loaded = grpc.loadPackageDefinition(definition) as unknown as {
   tollgate: { v1: Record<string, grpc.ServiceClientConstructor> };
 };
 
-export type GrpcCall = (method: string, request: object, options?: { apiKey?: string | null; deadlineMs?: number }) => Promise<Record<string, unknown>>;
+export type GrpcCall = (method: string, request: object, options?: { apiKey?: string | null; deadlineMs?: number; metadata?: grpc.Metadata }) => Promise<Record<string, unknown>>;
 
 /** Promise-style unary calls on one service; `apiKey: null` sends no credentials. */
 export function grpcService(address: string, service: "CatalogService" | "RatingService" | "WalletService" | "AuthorizationService", apiKey: string) {
@@ -26,7 +26,7 @@ export function grpcService(address: string, service: "CatalogService" | "Rating
   const client = new Client(address, grpc.credentials.createInsecure());
   const call: GrpcCall = (method, request, options = {}) =>
     new Promise((resolve, reject) => {
-      const metadata = new grpc.Metadata();
+      const metadata = options.metadata?.clone() ?? new grpc.Metadata();
       const key = options.apiKey === undefined ? apiKey : options.apiKey;
       if (key !== null) metadata.set("authorization", `Bearer ${key}`);
       const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method];

@@ -11,6 +11,8 @@ export type TestServer = {
   /** Key of a tenant created for this server. */
   readonly apiKey: string;
   readonly running: RunningTollgate;
+  /** The server database's URL (server backend only), for tests that reach behind the API. */
+  readonly databaseUrl: string | undefined;
   /** Creates another tenant and returns its API key. */
   newTenantKey(name: string): Promise<string>;
   /** Log lines the server wrote (JSON). */
@@ -27,6 +29,7 @@ export async function startTestServer(backend: Backend, options: { spanExporter?
   const env = {
     TOLLGATE_GRPC_PORT: "0",
     TOLLGATE_HTTP_PORT: "0",
+    TOLLGATE_METRICS_PORT: "0",
     TOLLGATE_HOST: "127.0.0.1",
     TOLLGATE_LOG_LEVEL: "info",
     TOLLGATE_SHUTDOWN_GRACE_MS: "2000",
@@ -52,6 +55,7 @@ export async function startTestServer(backend: Backend, options: { spanExporter?
     httpUrl: `http://127.0.0.1:${running.httpPort}`,
     apiKey,
     running,
+    databaseUrl: serverDb?.url,
     logs,
     newTenantKey: async (name) => (await running.createTenant(name)).apiKey,
     stop: async () => {

@@ -21,6 +21,8 @@ export type DatabaseHandle = {
   readonly kind: DatabaseKind;
   /** Where the data lives: the data directory or the server URL without credentials. */
   readonly location: string;
+  /** Server Postgres: the pool's connections by state (for metrics). */
+  readonly poolStats?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 };
 
@@ -88,6 +90,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       appendDb,
       kind: "server",
       location: redact(options.url),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: async () => {
         await appendDb.destroy();
         await db.destroy();

@@ -271,14 +271,15 @@ export class PostgresWalletStore implements WalletStore {
     };
   }
 
-  async dueWallets(now: Date, limit: number): Promise<readonly WalletKey[]> {
+  async dueWallets(now: Date, limit: number): Promise<readonly { key: WalletKey; dueAt: Date }[]> {
     const rows = await this.db
       .selectFrom("wallet_balances")
-      .select(["tenant_id", "wallet_id"])
+      .select(["tenant_id", "wallet_id", "next_due_at"])
       .where("next_due_at", "<=", now)
       .orderBy("next_due_at")
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ tenantId: r.tenant_id, walletId: r.wallet_id }));
+    return rows.map((r) => ({ key: { tenantId: r.tenant_id, walletId: r.wallet_id }, dueAt: r.next_due_at ?? now }));
   }
+
 }

@@ -17,6 +17,8 @@ import { money, moneyInput, optionalTime, time } from "./catalog-mapping.js";
 import { tenantOf } from "./context.js";
 import { unwrap } from "./errors.js";
 import { balanceOut } from "./wallet-mapping.js";
+import { recordRated } from "./usage-metrics.js";
+import type { TollgateMetrics } from "../telemetry/metrics.js";
 
 export type AuthorizationUseCases = {
   readonly authorize: Authorize;
@@ -51,7 +53,10 @@ function annotate(a: Authorization): void {
 
 /** tollgate.v1.AuthorizationService: Authorize, Commit, Extend, Release. */
 export class AuthorizationServiceImpl implements ServiceImpl<typeof AuthorizationService> {
-  constructor(private readonly useCases: AuthorizationUseCases) {}
+  constructor(
+    private readonly useCases: AuthorizationUseCases,
+    private readonly metrics?: TollgateMetrics,
+  ) {}
 
   async authorize(req: AuthorizeRequest, ctx: HandlerContext) {
     const a = unwrap(
@@ -67,6 +72,7 @@ export class AuthorizationServiceImpl implements ServiceImpl<typeof Authorizatio
       }),
     );
     annotate(a);
+    this.metrics?.authorizationDecisions.add(1, { decision: a.decision, reason: a.reason ?? "NONE" });
     return {
       decision: a.decision === "ALLOW" ? Decision.ALLOW : Decision.DENY,
       reason: a.reason ? reasonOut[a.reason] : DenyReason.UNSPECIFIED,
@@ -93,6 +99,7 @@ export class AuthorizationServiceImpl implements ServiceImpl<typeof Authorizatio
     const span = trace.getActiveSpan();
     span?.setAttribute("tollgate.customer_id", c.customerId);
     span?.setAttribute("tollgate.model", c.model);
+    if (this.metrics && !c.duplicate) recordRated(this.metrics, c.model, { amount: c.charge, currency: c.currency }, { amount: c.cost, currency: c.costCurrency });
     return {
       charge: money(c.charge, c.currency),
       cost: money(c.cost, c.costCurrency),

@@ -11,3 +11,6 @@ export function tenantOf(ctx: HandlerContext): string {
   assert(principal, "handler reached without an authenticated principal");
   return principal.tenantId;
 }
+
+/** Which port a call came in on: "grpc" (grpc-js) or "http" (connect-node: Connect, gRPC-Web, gRPC over h2c). */
+export const transportKey = createContextKey<"grpc" | "http">("http", { description: "serving transport" });

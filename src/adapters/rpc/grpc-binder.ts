@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { transportKey } from "./context.js";
 import * as grpc from "@grpc/grpc-js";
 import { once } from "node:events";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
@@ -62,6 +63,7 @@ function contextFor(
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
   call.on("cancelled", () => ctx.abort(new ConnectError("the caller cancelled the call", Code.Canceled)));
+  ctx.values.set(transportKey, "grpc");
   return ctx;
 }
 

@@ -3,7 +3,8 @@ import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Authenticate } from "../../application/tenants/authenticate.js";
-import { principalKey } from "./context.js";
+import type { TollgateMetrics } from "../telemetry/metrics.js";
+import { principalKey, transportKey } from "./context.js";
 import { toConnectError } from "./errors.js";
 
 /**
@@ -21,6 +22,8 @@ export type CallPipeline = {
    * while unary calls in flight are left to finish.
    */
   readonly streamsStop: AbortSignal;
+  /** RPC durations are recorded here when set. */
+  readonly metrics?: TollgateMetrics;
 };
 
 const headerGetter = {
@@ -60,8 +63,12 @@ function startServerSpan(service: DescService, method: DescMethod, ctx: HandlerC
   return { span, spanContext: trace.setSpan(parent, span) };
 }
 
-function finish(pipeline: CallPipeline, span: Span, method: string, startedMs: number, error: ConnectError | undefined, quiet = false): void {
+function finish(pipeline: CallPipeline, span: Span, method: string, startedMs: number, error: ConnectError | undefined, quiet = false, ctx?: HandlerContext): void {
   const code = error ? Code[error.code] : "OK";
+  if (pipeline.metrics && ctx) {
+    const [service = "", name = ""] = method.split("/");
+    pipeline.metrics.rpcDuration.record((performance.now() - startedMs) / 1000, { rpc_service: service, rpc_method: name, rpc_code: code, transport: ctx.values.get(transportKey) });
+  }
   span.setAttribute("rpc.grpc.status_code", error ? error.code : 0);
   if (error && error.code !== Code.NotFound && error.code !== Code.InvalidArgument && error.code !== Code.AlreadyExists) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.rawMessage });
@@ -86,11 +93,11 @@ export function wrapUnary(pipeline: CallPipeline, service: DescService, method: 
         await beforeHandler(pipeline, service, ctx, span);
         const response = await handler(request, ctx);
         if (ctx.signal.aborted) throw deadlineError(ctx);
-        finish(pipeline, span, name, startedMs, undefined, pipeline.publicServices.has(service.typeName));
+        finish(pipeline, span, name, startedMs, undefined, pipeline.publicServices.has(service.typeName), ctx);
         return response;
       } catch (error) {
         const mapped = asConnectError(error, pipeline.logger, name);
-        finish(pipeline, span, name, startedMs, mapped);
+        finish(pipeline, span, name, startedMs, mapped, false, ctx);
         throw mapped;
       }
     });

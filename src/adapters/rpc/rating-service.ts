@@ -14,6 +14,8 @@ import { money, optionalTime } from "./catalog-mapping.js";
 import { tenantOf } from "./context.js";
 import { unwrap } from "./errors.js";
 import { groupByIn, ingestResultOut, margin, ratedEventOut, summaryRowOut, usageEventIn } from "./rating-mapping.js";
+import { recordIngestion } from "./usage-metrics.js";
+import type { TollgateMetrics } from "../telemetry/metrics.js";
 
 export type RatingUseCases = {
   readonly quotePrice: QuotePrice;
@@ -25,7 +27,10 @@ export type RatingUseCases = {
 
 /** tollgate.v1.RatingService: quotes, ingestion, usage summaries, the rated event log and its verification. */
 export class RatingServiceImpl implements ServiceImpl<typeof RatingService> {
-  constructor(private readonly useCases: RatingUseCases) {}
+  constructor(
+    private readonly useCases: RatingUseCases,
+    private readonly metrics?: TollgateMetrics,
+  ) {}
 
   async quotePrice(req: QuotePriceRequest, ctx: HandlerContext) {
     const q = unwrap(
@@ -50,6 +55,7 @@ export class RatingServiceImpl implements ServiceImpl<typeof RatingService> {
 
   async ingestUsage(req: IngestUsageRequest, ctx: HandlerContext) {
     const outcomes = unwrap(await this.useCases.ingestUsage.execute(tenantOf(ctx), req.events.map(usageEventIn)));
+    if (this.metrics) recordIngestion(this.metrics, outcomes);
     return { results: outcomes.map(ingestResultOut) };
   }
 

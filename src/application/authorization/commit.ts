@@ -39,6 +39,8 @@ export type Committed = {
   readonly balance: Balance;
   readonly customerId: string;
   readonly model: string;
+  /** True when this answers a retry: the usage was recorded by an earlier call. */
+  readonly duplicate: boolean;
 };
 
 /** Where a reservation id leads: its customer's wallet. */
@@ -116,6 +118,7 @@ export class Commit {
           balance: balanceOf(w),
           customerId: customer.id,
           model: existing.model,
+          duplicate: true,
         });
       }
       const timing = checkTiming("occurred_at", occurredAt.value, now, this.window);
@@ -199,6 +202,7 @@ export class Commit {
         balance: balanceOf(job.result.value.wallet),
         customerId: customer.id,
         model: model.key,
+        duplicate: false,
       });
     }
   }

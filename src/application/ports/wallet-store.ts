@@ -63,8 +63,8 @@ export interface WalletStore {
   findHold(key: WalletKey, reservationId: string): Promise<StoredHold | undefined>;
   listEvents(key: WalletKey, afterVersion: number, limit: number): Promise<readonly StoredWalletEvent[]>;
   getBalance(key: WalletKey): Promise<Balance | undefined>;
-  /** Wallets whose housekeeping is due at `now`, oldest due first. */
-  dueWallets(now: Date, limit: number): Promise<readonly WalletKey[]>;
+  /** Wallets whose housekeeping is due at `now`, oldest due first, with when each fell due. */
+  dueWallets(now: Date, limit: number): Promise<readonly { readonly key: WalletKey; readonly dueAt: Date }[]>;
 }
 export const WalletStore = token<WalletStore>("WalletStore");
 

@@ -25,6 +25,9 @@ export type IngestOutcome = {
   readonly charge: Amount | undefined;
   readonly cost: Amount | undefined;
   readonly error: string;
+  /** For ACCEPTED events: what was used and when, for metrics. */
+  readonly model?: string;
+  readonly lagMs?: number;
 };
 
 /** Rounds of "someone else recorded one of these ids meanwhile; look again". */
@@ -207,6 +210,8 @@ export class IngestUsage {
         charge: { amount: r.value.charge, currency: p.terms.currency },
         cost: { amount: r.value.cost, currency: p.terms.costVersion.currency },
         error: "",
+        model: p.event.model,
+        lagMs: now.getTime() - p.event.occurredAt.getTime(),
       };
     });
   }

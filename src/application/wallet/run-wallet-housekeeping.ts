@@ -19,14 +19,16 @@ export class RunWalletHousekeeping {
     private readonly expiryWarningLeadMs: number,
   ) {}
 
-  async execute(): Promise<{ wallets: number; events: number }> {
+  /** `lagMs`: how overdue the oldest due wallet was (0 when none was due). */
+  async execute(): Promise<{ wallets: number; events: number; lagMs: number }> {
     const now = this.clock.now();
     const due = await this.store.dueWallets(now, walletsPerTickMax);
+    const lagMs = due[0] ? Math.max(0, now.getTime() - due[0].dueAt.getTime()) : 0;
     let events = 0;
-    for (const key of due) {
+    for (const { key } of due) {
       const outcome = await this.writer.execute(key, { type: "WarnExpiringCredits", leadMs: this.expiryWarningLeadMs, now });
       if (outcome.ok) events += outcome.value.events.length;
     }
-    return { wallets: due.length, events };
+    return { wallets: due.length, events, lagMs };
   }
 }
