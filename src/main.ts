@@ -22,6 +22,7 @@ import {
   PeriodAllowancesToken,
   resolve,
   WalletChangesToken,
+  WalletWriterToken,
   WalletHousekeepingToken,
   ServedServicesToken,
 } from "./container.js";
@@ -91,6 +92,9 @@ export async function startTollgate(config: Config, options: StartOptions = {}):
 
     const walletChanges = resolve(container, WalletChangesToken);
     if (config.databaseUrl) {
+      // Another instance's append makes what this one holds of that wallet stale.
+      const writer = resolve(container, WalletWriterToken);
+      walletChanges.onAnnounced((key, version) => writer.invalidate(key, version));
       await walletChanges.listen(config.databaseUrl);
       cleanups.unshift(() => walletChanges.stop());
     }

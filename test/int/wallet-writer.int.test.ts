@@ -68,6 +68,17 @@ describe.each(backends())("the wallet writer on %s Postgres", (backend) => {
     expect(available((await store.load(key)).wallet).toString()).toBe("0");
   }, 60_000);
 
+  it("loads a wallet whose tail after the snapshot has ten or more events in version order", async () => {
+    const { store } = writerOn(handles[0]!);
+    const tailWriter = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { ...options, snapshotEvery: 1000 });
+    const key = await fundedWallet(tailWriter, "w-tail", "100");
+    for (let i = 0; i < 25; i++) expect((await tailWriter.execute(key, reserveCent(1000 + i))).ok).toBe(true);
+    const loaded = (await store.load(key)).wallet;
+    expect(loaded.version).toBe(27);
+    expect(loaded.holds.size).toBe(25);
+    expect(available(loaded).toString()).toBe("99.75");
+  });
+
   const twoInstances = backend === "server" ? it : it.skip;
   twoInstances("two service instances on one database never overdraw one wallet", async () => {
     const a = writerOn(handles[0]!);

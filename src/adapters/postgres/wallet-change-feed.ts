@@ -14,6 +14,12 @@ const keyOf = (k: WalletKey) => `${k.tenantId}\u0000${k.walletId}`;
 export class WalletChanges implements WalletChangeFeed {
   private readonly listeners = new Map<string, Set<(version: number) => void>>();
   private connection: ListenConnection | undefined;
+  private readonly announced: ((key: WalletKey, version: number) => void)[] = [];
+
+  /** Hears every append announced through the database (any instance's, this one's included). */
+  onAnnounced(listener: (key: WalletKey, version: number) => void): void {
+    this.announced.push(listener);
+  }
 
   constructor(private readonly logger: Logger) {}
 
@@ -45,6 +51,7 @@ export class WalletChanges implements WalletChangeFeed {
       walletChannel,
       (payload) => {
         const [tenantId, walletId, version] = JSON.parse(payload) as [string, string, number];
+        for (const listener of this.announced) listener({ tenantId, walletId }, version);
         this.publish({ tenantId, walletId }, version);
       },
       () => this.wakeAll(),

@@ -23,7 +23,7 @@ type LoadRow = {
   log_hash: string | null;
 };
 
-const recordJson = (r: ChainedRecord) => ({
+const recordJson = ({ record: r, seq, prevHash, hash }: ChainedRecord) => ({
   t: r.tenantId,
   id: r.eventId,
   c: r.customerId,
@@ -44,9 +44,9 @@ const recordJson = (r: ChainedRecord) => ({
   rel: r.released?.toString() ?? null,
   ov: r.overage?.toString() ?? null,
   chash: r.contentHash,
-  seq: r.seq,
-  prev: r.prevHash,
-  h: r.hash,
+  seq,
+  prev: prevHash,
+  h: hash,
 });
 
 const partJson = (p: AppendPart) => ({
@@ -102,15 +102,15 @@ export class PostgresWalletStore implements WalletStore {
         select version, state from wallet_snapshots
         where tenant_id = ${key.tenantId} and wallet_id = ${key.walletId} and version <= (select version from b)
       )
-      select 0 as kind, s.version::text as version, null::text as type, s.state as payload,
+      select 0 as kind, coalesce(s.version, 0) as ord, s.version::text as version, null::text as type, s.state as payload,
              b.version::text as balance_version, b.token, b.log_seq::text as log_seq, b.log_hash
         from b left join s on true
       union all
-      select 1, e.version::text, e.type, e.payload, null, null, null, null
+      select 1, e.version, e.version::text, e.type, e.payload, null, null, null, null
         from wallet_events e
        where e.tenant_id = ${key.tenantId} and e.wallet_id = ${key.walletId}
          and e.version > coalesce((select version from s), 0) and e.version <= (select version from b)
-      order by kind, version
+      order by kind, ord
     `.execute(this.db);
     const head = rows[0];
     if (!head || head.kind !== 0) return { wallet: initialWallet, token: "", log: { seq: 0, hash: "" }, snapshotVersion: 0 };
@@ -202,7 +202,7 @@ export class PostgresWalletStore implements WalletStore {
   }
 
   async taken(part: AppendPart): Promise<TakenKeys> {
-    const eventIds = part.records.map((r) => r.eventId);
+    const eventIds = part.records.map((r) => r.record.eventId);
     const reservationIds = part.events.flatMap((e) => (e.type === "FundsReserved" ? [e.reservationId] : []));
     const [records, holds] = await Promise.all([
       eventIds.length === 0

@@ -107,7 +107,8 @@ export class Commit {
       const existing = (await this.log.find(tenantId, [eventId.value])).get(eventId.value);
       if (existing) {
         if (existing.contentHash !== contentHash) return alreadyExists("event", eventId.value, `event_id "${eventId.value}" was already recorded with different content`);
-        const w = await this.writer.current(target.value.key);
+        // A retry: the balance as stored now, which another instance may have moved since.
+        const w = await this.writer.fresh(target.value.key);
         return ok({
           charge: existing.charge,
           currency: existing.currency,
@@ -123,7 +124,8 @@ export class Commit {
       }
       const timing = checkTiming("occurred_at", occurredAt.value, now, this.window);
       if (!timing.ok) return invalid(timing.error);
-      const w0 = await this.writer.current(target.value.key);
+      let w0 = await this.writer.current(target.value.key);
+      if (!w0.holds.has(input.reservationId) && !closedHold(w0, input.reservationId)) w0 = await this.writer.fresh(target.value.key);
       const hold = await holdModel(this.store, w0, target.value.key, input.reservationId);
       if (!hold) return notFound("reservation", input.reservationId);
       const model = ctx.model(hold.model);

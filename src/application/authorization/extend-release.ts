@@ -59,7 +59,9 @@ export class Extend {
     const amountGiven = input.additionalCharge !== undefined && input.additionalCharge.amount !== "";
     const additional = amountGiven ? parseAmountIn("additional_charge", input.additionalCharge, currency) : ok(undefined);
     if (!additional.ok) return invalid(additional.error);
-    const w0 = await this.writer.current(target.value.key);
+    let w0 = await this.writer.current(target.value.key);
+    // A hold this process does not know may have been placed through another instance.
+    if (!w0.holds.has(input.reservationId)) w0 = await this.writer.fresh(target.value.key);
     const hold = w0.holds.get(input.reservationId);
     if (!hold) {
       return closedHold(w0, input.reservationId)
@@ -122,7 +124,9 @@ export class Release {
   async execute(tenantId: string, reservationId: string): Promise<Result<{ released: Decimal; balance: Balance; customerId: string }, AppError>> {
     const target = reservationWallet(tenantId, reservationId);
     if (!target.ok) return target;
-    const before = await this.writer.current(target.value.key);
+    let before = await this.writer.current(target.value.key);
+    // A hold this process does not know may have been placed through another instance.
+    if (!before.holds.has(reservationId) && !closedHold(before, reservationId)) before = await this.writer.fresh(target.value.key);
     const open = before.holds.get(reservationId);
     const closed = closedHold(before, reservationId);
     if (!open && !closed) {

@@ -186,6 +186,29 @@ export class WalletWriter {
     return promise;
   }
 
+  /**
+   * Another process wrote the wallet (its version is now `version`): forget the state held
+   * here, unless it is already that recent or appends of ours are in flight (their
+   * compare-and-set finds out, and reloads). Fed by the database's change announcements.
+   */
+  invalidate(key: WalletKey, version: number): void {
+    const slot = this.slots.get(keyOf(key));
+    if (!slot || slot.status !== "ready" || slot.queue.length > 0 || slot.inFlight.length > 0) return;
+    if (slot.durable.wallet.version >= version) return;
+    this.slots.delete(slot.id);
+  }
+
+  /**
+   * The wallet as stored now. For answers that must not rest on what this process last saw
+   * (another instance may have written since): a retry's balance, a hold this process does not
+   * know. Costs a load unless appends of ours are in flight.
+   */
+  async fresh(key: WalletKey): Promise<Wallet> {
+    const slot = this.slots.get(keyOf(key));
+    if (slot && slot.status === "ready" && slot.queue.length === 0 && slot.inFlight.length === 0) this.slots.delete(slot.id);
+    return this.current(key);
+  }
+
   /** The wallet as last written, from memory when this process holds it, else from the store. */
   async current(key: WalletKey): Promise<Wallet> {
     const slot = this.slots.get(keyOf(key));
