@@ -1,11 +1,12 @@
 import { sql, type Kysely, type Selectable } from "kysely";
-import type { ChainedRecord, GroupBy, PageCursor, StoredChain, SummaryRow, UsageLog, UsageQuery } from "../../application/ports/usage-log.js";
+import type { ChainedRecord, GroupBy, PageCursor, StoredChain, SummaryRow, UsageLog, UsageQuery, UsageRecord } from "../../application/ports/usage-log.js";
 import { Decimal } from "../../domain/money/decimal.js";
 import { decimalFromDb } from "./decimal-column.js";
 import type { Database } from "./tables/index.js";
 import type { UsageEventsTable } from "./tables/usage.js";
 
 const recordOf = (r: Selectable<UsageEventsTable>): ChainedRecord => ({
+  record: {
   tenantId: r.tenant_id,
   eventId: r.event_id,
   customerId: r.customer_id,
@@ -26,6 +27,7 @@ const recordOf = (r: Selectable<UsageEventsTable>): ChainedRecord => ({
   released: r.released === null ? undefined : decimalFromDb(r.released),
   overage: r.overage === null ? undefined : decimalFromDb(r.overage),
   contentHash: r.content_hash,
+  },
   seq: Number(r.chain_seq),
   prevHash: r.prev_hash,
   hash: r.hash,
@@ -49,10 +51,10 @@ type QuantityRow = { key: string; currency: string; cost_currency: string; meter
 export class PostgresUsageLog implements UsageLog {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async find(tenantId: string, eventIds: readonly string[]): Promise<ReadonlyMap<string, ChainedRecord>> {
+  async find(tenantId: string, eventIds: readonly string[]): Promise<ReadonlyMap<string, UsageRecord>> {
     if (eventIds.length === 0) return new Map();
     const rows = await this.db.selectFrom("usage_events").selectAll().where("tenant_id", "=", tenantId).where("event_id", "=", sql<string>`any(${[...eventIds]}::text[])`).execute();
-    return new Map(rows.map((r) => [r.event_id, recordOf(r)]));
+    return new Map(rows.map((r) => [r.event_id, recordOf(r).record]));
   }
 
   private where(tenantId: string, q: UsageQuery) {

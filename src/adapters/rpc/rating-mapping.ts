@@ -56,7 +56,7 @@ export function summaryRowOut(r: SummaryRow): UsageSummaryRow {
   });
 }
 
-export function ratedEventOut(r: ChainedRecord): RatedEvent {
+export function ratedEventOut({ record: r, seq, hash }: ChainedRecord): RatedEvent {
   const m = margin({ amount: r.charge, currency: r.currency }, { amount: r.cost, currency: r.costCurrency });
   return create(RatedEventSchema, {
     eventId: r.eventId,
@@ -72,8 +72,8 @@ export function ratedEventOut(r: ChainedRecord): RatedEvent {
     planVersion: r.planVersion,
     costVersion: r.costVersion,
     reservationId: r.reservationId ?? "",
-    chainSeq: BigInt(r.seq),
-    hash: r.hash,
+    chainSeq: BigInt(seq),
+    hash,
     ...(m ? { margin: m } : {}),
   });
 }

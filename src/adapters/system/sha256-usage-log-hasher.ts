@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { ChainedRecord, LogHead, SubmittedContent, UsageLogHasher, UsageRecord } from "../../application/ports/usage-log.js";
 
-const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+/** One-shot hashing where Node has it (20.12+): noticeably cheaper than a Hash object per record. */
+const sha256: (text: string) => string = typeof hash === "function" ? (text) => hash("sha256", text, "hex") : (text) => createHash("sha256").update(text).digest("hex");
 
 /** A string map as [key, value] pairs in key order: one text per map, whatever its insertion order. */
 const pairs = (m: Readonly<Record<string, string>>): [string, string][] =>
@@ -13,15 +14,16 @@ const pairs = (m: Readonly<Record<string, string>>): [string, string][] =>
  * Every field of a record the chain protects, as a JSON array in a fixed order: positional, so
  * the text is canonical by construction (and cheap: this runs for every record written).
  */
-const recordText = (r: UsageRecord & { readonly seq: number }): string =>
+const recordText = (r: UsageRecord, seq: number): string =>
   JSON.stringify([
     "usage-record-v1",
     r.tenantId,
     r.eventId,
     r.customerId,
     r.model,
-    r.occurredAt.toISOString(),
-    r.receivedAt.toISOString(),
+    // Times as epoch milliseconds: exact, and far cheaper to format than ISO text.
+    r.occurredAt.getTime(),
+    r.receivedAt.getTime(),
     pairs(r.quantities),
     pairs(r.attributes),
     r.charge.toString(),
@@ -31,16 +33,16 @@ const recordText = (r: UsageRecord & { readonly seq: number }): string =>
     r.planKey,
     r.planVersion,
     r.costVersion,
-    r.periodStart.toISOString(),
+    r.periodStart.getTime(),
     r.reservationId ?? null,
     r.released?.toString() ?? null,
     r.overage?.toString() ?? null,
     r.contentHash,
-    r.seq,
+    seq,
   ]);
 
 /**
- * SHA-256 over canonical text. A record's hash is sha256(previous hash + "\\n" + record), the
+ * SHA-256 over canonical text. A record's hash is sha256(previous hash + "\n" + record), the
  * first of a chain following the empty string.
  */
 export class Sha256UsageLogHasher implements UsageLogHasher {
@@ -50,8 +52,8 @@ export class Sha256UsageLogHasher implements UsageLogHasher {
     );
   }
 
-  hashOf(prevHash: string, record: UsageRecord & { readonly seq: number }): string {
-    return sha256(`${prevHash}\\n${recordText(record)}`);
+  hashOf(prevHash: string, record: UsageRecord, seq: number): string {
+    return sha256(`${prevHash}\n${recordText(record, seq)}`);
   }
 
   chain(head: LogHead, records: readonly UsageRecord[]): { chained: readonly ChainedRecord[]; head: LogHead } {
@@ -59,9 +61,9 @@ export class Sha256UsageLogHasher implements UsageLogHasher {
     let prev = head.hash;
     const chained = records.map((r): ChainedRecord => {
       seq += 1;
-      const out = { ...r, seq, prevHash: prev, hash: "" };
-      out.hash = this.hashOf(prev, out);
-      prev = out.hash;
+      const digest = this.hashOf(prev, r, seq);
+      const out: ChainedRecord = { record: r, seq, prevHash: prev, hash: digest };
+      prev = digest;
       return out;
     });
     return { chained, head: { seq, hash: prev } };

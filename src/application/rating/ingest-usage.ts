@@ -11,7 +11,7 @@ import { invalid, type AppError } from "../errors.js";
 import { violation } from "../../domain/catalog/field-error.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
 import type { Clock } from "../ports/clock.js";
-import type { ChainedRecord, UsageLog, UsageLogHasher, UsageRecord } from "../ports/usage-log.js";
+import type { UsageLog, UsageLogHasher, UsageRecord } from "../ports/usage-log.js";
 import type { WalletWriter } from "../wallet/wallet-writer.js";
 import type { FormulaCache } from "./formula-cache.js";
 import type { InFlightIds } from "./in-flight-ids.js";
@@ -73,10 +73,12 @@ export class IngestUsage {
     const ctx = await PricingContext.load(this.catalog, this.formulas, tenantId);
     const outcomes: (IngestOutcome | undefined)[] = new Array<IngestOutcome | undefined>(inputs.length);
 
-    // Each event's own fields, and a fingerprint of what the caller sent.
-    const candidates: Candidate[] = [];
-    const firstById = new Map<string, Candidate>();
-    const repeats: { index: number; of: Candidate; contentHash: string; eventId: string }[] = [];
+    // Each event's own fields, and a fingerprint of what the caller sent. An id repeated in the
+    // call is handled as if the copies had come in separate calls, in order: the second copy
+    // of each id in a second round (then found recorded, or not if the first was refused), and
+    // so on, so every copy is judged against what is recorded and answers with its own path.
+    const rounds: Candidate[][] = [];
+    const copies = new Map<string, number>();
     inputs.forEach((input, index) => {
       const parsed = parseUsageEvent(`events[${index}]`, input, ctx.meters, now);
       if (!parsed.ok) {
@@ -92,36 +94,23 @@ export class IngestUsage {
         attributes: canonicalAttributes(event.attributes),
         reservationId: undefined,
       });
-      const first = firstById.get(event.eventId);
-      if (first) repeats.push({ index, of: first, contentHash, eventId: event.eventId });
-      else {
-        const candidate = { index, event, contentHash };
-        firstById.set(event.eventId, candidate);
-        candidates.push(candidate);
-      }
+      const copy = copies.get(event.eventId) ?? 0;
+      copies.set(event.eventId, copy + 1);
+      (rounds[copy] ??= []).push({ index, event, contentHash });
     });
 
-    const release = await this.inFlight.acquire(tenantId, [...firstById.keys()]);
+    const release = await this.inFlight.acquire(tenantId, [...copies.keys()]);
     try {
-      await this.record(ctx, candidates, outcomes, now);
+      const recordedHere = new Map<string, number>();
+      for (const round of rounds) await this.record(ctx, round, outcomes, now, recordedHere);
     } finally {
       release();
-    }
-    // An id repeated within the call is a retry of its first occurrence, or a conflict.
-    for (const r of repeats) {
-      const first = outcomes[r.of.index];
-      outcomes[r.index] =
-        r.contentHash !== r.of.contentHash
-          ? rejected(r.eventId, `events[${r.index}].event_id: "${r.eventId}" appears earlier in this call (events[${r.of.index}]) with different content`)
-          : first && first.status !== "REJECTED"
-            ? { ...first, status: "DUPLICATE" }
-            : (first ?? rejected(r.eventId, "not recorded"));
     }
     return ok(outcomes.map((o, i) => o ?? rejected(inputs[i]?.eventId ?? "", "not recorded")));
   }
 
   /** Dedupes, prices and writes `candidates`, filling their outcomes. */
-  private async record(ctx: PricingContext, candidates: readonly Candidate[], outcomes: (IngestOutcome | undefined)[], now: Date): Promise<void> {
+  private async record(ctx: PricingContext, candidates: readonly Candidate[], outcomes: (IngestOutcome | undefined)[], now: Date, recordedHere: Map<string, number>): Promise<void> {
     let pending = candidates;
     for (let round = 1; pending.length > 0; round++) {
       const existing = await this.log.find(
@@ -130,7 +119,7 @@ export class IngestUsage {
       );
       const byCustomer = new Map<string, Priced[]>();
       for (const c of pending) {
-        const outcome = await this.screen(ctx, c, existing.get(c.event.eventId), now);
+        const outcome = await this.screen(ctx, c, existing.get(c.event.eventId), now, recordedHere);
         if ("status" in outcome) outcomes[c.index] = outcome;
         else {
           const group = byCustomer.get(c.event.customerId) ?? [];
@@ -147,7 +136,10 @@ export class IngestUsage {
             else retry.push(...group);
             return;
           }
-          group.forEach((p, k) => (outcomes[p.index] = written[k]));
+          group.forEach((p, k) => {
+            outcomes[p.index] = written[k];
+            if (written[k]?.status === "ACCEPTED") recordedHere.set(p.event.eventId, p.index);
+          });
         }),
       );
       pending = retry;
@@ -155,11 +147,13 @@ export class IngestUsage {
   }
 
   /** What is decided before writing: duplicate, refused, or priced and ready. */
-  private async screen(ctx: PricingContext, c: Candidate, existing: ChainedRecord | undefined, now: Date): Promise<IngestOutcome | Priced> {
+  private async screen(ctx: PricingContext, c: Candidate, existing: UsageRecord | undefined, now: Date, recordedHere: ReadonlyMap<string, number>): Promise<IngestOutcome | Priced> {
     const field = `events[${c.index}]`;
     const id = c.event.eventId;
     if (existing) {
       if (existing.contentHash === c.contentHash && existing.reservationId === undefined) return fromRecord(existing, "DUPLICATE");
+      const earlier = recordedHere.get(id);
+      if (earlier !== undefined) return rejected(id, `${field}.event_id: "${id}" appears earlier in this call (events[${earlier}]) with different content`);
       return rejected(id, `${field}.event_id: "${id}" was already recorded with different content (customer ${existing.customerId}, model ${existing.model}, ${existing.occurredAt.toISOString()})`);
     }
     const timing = checkTiming(`${field}.occurred_at`, c.event.occurredAt, now, this.window);

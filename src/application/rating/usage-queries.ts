@@ -55,7 +55,7 @@ function decodeToken(text: string, q: UsageQuery): Result<PageCursor | undefined
 }
 
 const encodeToken = (r: ChainedRecord, q: UsageQuery): string =>
-  Buffer.from(JSON.stringify({ o: r.occurredAt.toISOString(), e: r.eventId, f: filterOf(q) } satisfies Token), "utf8").toString("base64url");
+  Buffer.from(JSON.stringify({ o: r.record.occurredAt.toISOString(), e: r.record.eventId, f: filterOf(q) } satisfies Token), "utf8").toString("base64url");
 
 /** Rated events oldest first (by occurred_at, then event id), in pages. */
 export class ListRatedEvents {

@@ -32,13 +32,13 @@ export class VerifyEventLog {
       for (;;) {
         const records = await this.log.chainRecords(tenantId, chain.customerId, seq, pageSize);
         for (const r of records) {
-          const broken = (problem: string) => ({ intact: false, verifiedEvents: verified, firstBrokenEventId: r.eventId, problem: `customer ${chain.customerId}, record ${r.seq}: ${problem}` });
+          const broken = (problem: string) => ({ intact: false, verifiedEvents: verified, firstBrokenEventId: r.record.eventId, problem: `customer ${chain.customerId}, record ${r.seq}: ${problem}` });
           if (r.seq !== seq + 1) return broken(`expected record ${seq + 1} next; records are missing before it`);
           if (r.prevHash !== prev) return broken("it does not link to the record before it");
-          if (this.hasher.hashOf(prev, r) !== r.hash) return broken("its content does not match its hash (it was changed)");
+          if (this.hasher.hashOf(prev, r.record, r.seq) !== r.hash) return broken("its content does not match its hash (it was changed)");
           seq = r.seq;
           prev = r.hash;
-          lastId = r.eventId;
+          lastId = r.record.eventId;
           verified++;
         }
         if (records.length < pageSize) break;

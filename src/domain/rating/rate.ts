@@ -35,11 +35,17 @@ export function rateInOrder(
   recorded: (periodStart: Date) => ReadonlyMap<string, Decimal>,
 ): { readonly results: Result<Rated, RatingRejection>[]; readonly usage: PeriodUsage[] } {
   const added = new Map<number, Map<string, Decimal>>();
+  const base = new Map<number, ReadonlyMap<string, Decimal>>();
   const results: Result<Rated, RatingRejection>[] = [];
   for (const { event, terms } of events) {
     const start = terms.period.start;
     let delta = added.get(start.getTime());
-    const soFar = withDelta(recorded(start), delta);
+    let before = base.get(start.getTime());
+    if (!before) {
+      before = recorded(start);
+      base.set(start.getTime(), before);
+    }
+    const soFar = withDelta(before, delta);
     const rated = rate(event, terms, soFar);
     results.push(rated);
     if (!rated.ok) continue;
