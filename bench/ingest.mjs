@@ -265,7 +265,6 @@ export async function runIngest({ seconds = 10 } = {}) {
     results["in-process"].postgresCpuUsPerEvent = ((postgresCpuSeconds() - cpuBefore.pg) * 1e6) / results["in-process"].accepted;
     progress(JSON.stringify(results["in-process"]));
 
-    if (process.env.BENCH_ONLY_INPROC) return results;
     progress("duplicate replay");
     const replayBatches = 10;
     let cpu0 = nodeCpuSeconds() + postgresCpuSeconds();

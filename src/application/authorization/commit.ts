@@ -103,29 +103,42 @@ export class Commit {
       reservationId: input.reservationId,
     });
 
-    for (let round = 1; ; round++) {
+    // A retry (the event id already recorded) is answered from the log. It is looked up only
+    // when the write says so, or the wallet remembers this settlement: no query of its own on
+    // the hot path, the usage log's unique event id is the durable check.
+    const recorded = async (): Promise<Result<Committed, AppError> | undefined> => {
       const existing = (await this.log.find(tenantId, [eventId.value])).get(eventId.value);
-      if (existing) {
-        if (existing.contentHash !== contentHash) return alreadyExists("event", eventId.value, `event_id "${eventId.value}" was already recorded with different content`);
-        // A retry: the balance as stored now, which another instance may have moved since.
-        const w = await this.writer.fresh(target.value.key);
-        return ok({
-          charge: existing.charge,
-          currency: existing.currency,
-          cost: existing.cost,
-          costCurrency: existing.costCurrency,
-          released: existing.released ?? Decimal.ZERO,
-          overage: existing.overage ?? Decimal.ZERO,
-          balance: balanceOf(w),
-          customerId: customer.id,
-          model: existing.model,
-          duplicate: true,
-        });
-      }
-      const timing = checkTiming("occurred_at", occurredAt.value, now, this.window);
-      if (!timing.ok) return invalid(timing.error);
+      if (!existing) return undefined;
+      if (existing.contentHash !== contentHash) return alreadyExists("event", eventId.value, `event_id "${eventId.value}" was already recorded with different content`);
+      // The balance as stored now, which another instance may have moved since.
+      const w = await this.writer.fresh(target.value.key);
+      return ok({
+        charge: existing.charge,
+        currency: existing.currency,
+        cost: existing.cost,
+        costCurrency: existing.costCurrency,
+        released: existing.released ?? Decimal.ZERO,
+        overage: existing.overage ?? Decimal.ZERO,
+        balance: balanceOf(w),
+        customerId: customer.id,
+        model: existing.model,
+        duplicate: true,
+      });
+    };
+    const settledBy = (w: Wallet) => {
+      const closed = closedHold(w, input.reservationId);
+      return closed?.kind === "settled" ? closed.eventId : undefined;
+    };
+
+    for (let round = 1; ; round++) {
       let w0 = await this.writer.current(target.value.key);
       if (!w0.holds.has(input.reservationId) && !closedHold(w0, input.reservationId)) w0 = await this.writer.fresh(target.value.key);
+      if (settledBy(w0) === eventId.value) {
+        const again = await recorded();
+        if (again) return again;
+      }
+      const timing = checkTiming("occurred_at", occurredAt.value, now, this.window);
+      if (!timing.ok) return (await recorded()) ?? invalid(timing.error);
       const hold = await holdModel(this.store, w0, target.value.key, input.reservationId);
       if (!hold) return notFound("reservation", input.reservationId);
       const model = ctx.model(hold.model);
@@ -135,7 +148,10 @@ export class Commit {
 
       let rated: Result<Rated, RatingRejection> | undefined;
       const wallet = ctx.walletOf(customer, now);
+      let retried = false;
       const job = await this.writer.run(target.value.key, (w) => {
+        retried = settledBy(w) === eventId.value;
+        if (retried) return { commands: [], records: [] };
         const { results, usage } = rateInOrder([{ event: { quantities: quantities.value, attributes: attributes.value }, terms: terms.value }], (start) => periodUsageOf(w, start));
         rated = results[0];
         if (!rated?.ok) return { commands: [], records: [] };
@@ -182,7 +198,9 @@ export class Commit {
         };
         return { commands, records };
       });
-      if (job.kind === "already-recorded") {
+      if (job.kind === "already-recorded" || retried) {
+        const again = await recorded();
+        if (again) return again;
         if (round >= 3) return err({ kind: "UNAVAILABLE", message: "the event is being recorded by another call; retry" });
         continue;
       }
