@@ -147,7 +147,10 @@ async function drive({ concurrency, seconds, call }) {
   const started = performance.now();
   const worker = async () => {
     while (!stop) {
-      accepted += await call(calls++);
+      // Not `accepted += await …`: that reads `accepted` before the await and loses the other
+      // callers' counts.
+      const n = await call(calls++);
+      accepted += n;
     }
   };
   const timer = setTimeout(() => (stop = true), seconds * 1000);
@@ -224,24 +227,6 @@ export async function runIngest({ seconds = 10 } = {}) {
     const hasher = new Sha256UsageLogHasher();
     const log = new PostgresUsageLog(handle.db);
     const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
-    if (process.env.BENCH_TRACE) {
-      traceCalls(store, "append");
-      traceCalls(PostgresUsageLog.prototype, "find");
-      traceCalls(store, "load");
-      const chain = Sha256UsageLogHasher.prototype.chain;
-      Sha256UsageLogHasher.prototype.chain = function (head, records) {
-        (traced.chained ??= { calls: 0, records: 0 }).calls++;
-        traced.chained.records += records.length;
-        return chain.call(this, head, records);
-      };
-      const appendOriginal = store.append.bind(store);
-      store.append = async (parts, at) => {
-        const out = await appendOriginal(parts, at);
-        (traced.outcomes ??= {});
-        for (const o of Array.isArray(out) ? out : [out]) traced.outcomes[o] = (traced.outcomes[o] ?? 0) + 1;
-        return out;
-      };
-    }
     const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, {
       snapshotEvery: 100,
       expiryWarningLeadMs: 86_400_000,
@@ -260,7 +245,8 @@ export async function runIngest({ seconds = 10 } = {}) {
     await run("warm", 0);
     progress("in-process");
     const cpuBefore = { node: nodeCpuSeconds(), pg: postgresCpuSeconds() };
-    results["in-process"] = await drive({ concurrency: 2, seconds, call: async (n) => accepted(await run("inproc", n)) });
+    // Four calls in flight, as a few ingestion workers would send them.
+    results["in-process"] = await drive({ concurrency: 4, seconds, call: async (n) => accepted(await run("inproc", n)) });
     results["in-process"].nodeCpuUsPerEvent = ((nodeCpuSeconds() - cpuBefore.node) * 1e6) / results["in-process"].accepted;
     results["in-process"].postgresCpuUsPerEvent = ((postgresCpuSeconds() - cpuBefore.pg) * 1e6) / results["in-process"].accepted;
     progress(JSON.stringify(results["in-process"]));
@@ -313,22 +299,6 @@ export async function runIngest({ seconds = 10 } = {}) {
   }
   return results;
 }
-
-const traced = {};
-function traceCalls(target, method) {
-  const original = target[method];
-  target[method] = async function (...args) {
-    const t0 = performance.now();
-    try {
-      return await original.apply(this, args);
-    } finally {
-      const t = (traced[method] ??= { calls: 0, ms: 0 });
-      t.calls++;
-      t.ms += performance.now() - t0;
-    }
-  };
-}
-process.on("exit", () => process.env.BENCH_TRACE && process.stderr.write(`${JSON.stringify(traced)}\n`));
 
 /** The gRPC tenant gets the same catalog (meters, model, plan, customers) as the in-process one. */
 async function copyCatalog(catalog, from, to) {

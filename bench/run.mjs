@@ -6,6 +6,8 @@ import { cpus, totalmem } from "node:os";
 import { readFileSync, writeFileSync } from "node:fs";
 import { runEcho } from "./echo.mjs";
 import { runWallet } from "./wallet.mjs";
+import { runIngest } from "./ingest.mjs";
+import { runAuthorize } from "./authorize.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const only = process.argv.slice(2);
@@ -87,6 +89,52 @@ if (want("wallet")) {
     `Loading a wallet (snapshot + tail, no cache): 10 events ${fmt(r["load, 10 events"].ms, 2)} ms, 100k events ${fmt(r["load, 100k events"].ms, 2)} ms: **${fmt(r["load, 100k events"].ms / r["load, 10 events"].ms, 2)}x** (goal ≤ 2x).`,
   ].join("\n");
   doc = replaceSection(doc, "wallet", table);
+  console.log(table);
+}
+
+if (want("ingest")) {
+  const r = await runIngest({ seconds });
+  const copy = r["baseline copy"];
+  const insert = r["baseline insert"];
+  const dup = r["duplicate replay"];
+  const table = [
+    `Measured ${when}.`,
+    "",
+    "| what | accepted events/s | ratio |",
+    "|---|---|---|",
+    `| IngestUsage in-process (application layer), 4 calls in flight | ${fmt(r["in-process"].rate)} | ${fmt(r["in-process"].rate / copy.rate, 2)} of COPY (goal ≥ 0.5) |`,
+    `| IngestUsage over gRPC, 4 calls in flight | ${fmt(r["gRPC"].rate)} | ${fmt(r["gRPC"].rate / insert.rate, 2)} of 500-row INSERT (goal ≥ 0.3) |`,
+    `| baseline: COPY of the same rows into a table of the same shape and indexes | ${fmt(copy.rate)} | 1 |`,
+    `| baseline: the same rows as 500-row INSERT statements | ${fmt(insert.rate)} | 1 |`,
+    "",
+    `CPU per event in-process: Node ${fmt(r["in-process"].nodeCpuUsPerEvent)} µs, Postgres ${fmt(r["in-process"].postgresCpuUsPerEvent)} µs.`,
+    "",
+    `Replaying ${fmt(dup.events)} already-recorded events (all DUPLICATE) cost ${fmt(dup.replayCpuSeconds, 2)} CPU-s against ${fmt(dup.firstCpuSeconds, 2)} CPU-s to ingest them first (Node and Postgres): **${fmt(dup.replayCpuSeconds / dup.firstCpuSeconds, 2)}x** (goal ≤ 0.6).`,
+  ].join("\n");
+  doc = replaceSection(doc, "ingest", table);
+  console.log(table);
+}
+
+if (want("authorize")) {
+  const r = await runAuthorize({ seconds });
+  const pg = r["pgbench hot-row conditional UPDATE (16 clients)"];
+  const echo = r["Health.Check, gRPC port, 64 callers"];
+  const grpcPairs = r["gRPC, 64 callers"];
+  const inproc = r["in-process, 64 callers"];
+  const at80 = r["gRPC at 80% of peak"];
+  const table = [
+    `Measured ${when}.`,
+    "",
+    "| what | rate | p50 / p99 | ratio |",
+    "|---|---|---|---|",
+    `| Authorize+Commit pairs, in-process, 64 callers | ${fmt(inproc.rate)} pairs/s | ${fmt(inproc.p50Ms, 1)} / ${fmt(inproc.p99Ms, 1)} ms per pair | ${fmt(inproc.rate / pg.tps, 2)} of pgbench |`,
+    `| Authorize+Commit pairs over gRPC, 64 callers | ${fmt(grpcPairs.rate)} pairs/s (${fmt(grpcPairs.rate * 2)} RPCs/s) | ${fmt(grpcPairs.p50Ms, 1)} / ${fmt(grpcPairs.p99Ms, 1)} ms per pair | ${fmt(grpcPairs.rate / pg.tps, 2)} of pgbench; RPCs ${fmt((grpcPairs.rate * 2) / echo.rate, 2)} of echo |`,
+    `| Health.Check on the same gRPC port, 64 callers (echo) | ${fmt(echo.rate)} calls/s | ${fmt(echo.p50Ms, 1)} / ${fmt(echo.p99Ms, 1)} ms | 1 |`,
+    `| pgbench conditional UPDATE of one hot row, 16 clients | ${fmt(pg.tps)} tx/s | avg ${fmt(pg.latencyAvgMs, 2)} ms | 1 |`,
+    "",
+    `At 80% of the gRPC peak (${fmt(at80.target)} pairs/s offered, open loop; ${fmt(at80.rate)} served): Authorize p50 ${fmt(at80.authorizeP50Ms, 1)} ms, **p99 ${fmt(at80.authorizeP99Ms, 1)} ms** (goal < 10 ms).`,
+  ].join("\n");
+  doc = replaceSection(doc, "authorize", table);
   console.log(table);
 }
 
