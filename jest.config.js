@@ -12,4 +12,7 @@ export default {
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   globalSetup: "<rootDir>/test/support/global-setup.ts",
   testTimeout: 30000,
+  // Most suites wait on servers and Postgres rather than compute: two workers on two cores
+  // keep the whole run within a few minutes.
+  maxWorkers: 2,
 };
