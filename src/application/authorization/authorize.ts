@@ -18,8 +18,10 @@ import type { CatalogRepository } from "../ports/catalog-repository.js";
 import type { Clock } from "../ports/clock.js";
 import type { StoredHold, WalletStore } from "../ports/wallet-store.js";
 import type { FormulaCache } from "../rating/formula-cache.js";
+import { alignWallet } from "../wallet/wallet-access.js";
 import { PricingContext } from "../rating/pricing.js";
 import type { WalletWriter } from "../wallet/wallet-writer.js";
+import type { CustomerWallet } from "../wallet/wallet-access.js";
 import type { AnswerCache } from "./answer-cache.js";
 import type { KeyedLock } from "./keyed-lock.js";
 import type { RateLimiter } from "./rate-limiter.js";
@@ -183,13 +185,12 @@ export class Authorize {
           othersSpend,
           reservationId,
           limitKey: `${tenantId}\u0000${customer.id}`,
-          currency: wallet.currency,
+          wallet,
           now,
           ttlMs: ttl.value,
         });
         if (decision.kind !== "reserve") return { commands: [], records: [] };
-        const commands: WalletCommand[] = [];
-        if (!w.opened) commands.push({ type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now });
+        const commands: WalletCommand[] = alignWallet(w, wallet, now);
         commands.push({
           type: "ReserveFunds",
           reservationId,
@@ -270,15 +271,16 @@ export class Authorize {
       othersSpend: Decimal | undefined;
       reservationId: string;
       limitKey: string;
-      currency: string;
+      wallet: CustomerWallet;
       now: Date;
       ttlMs: number;
     },
   ): Decision {
     if (current.holds.has(a.reservationId)) return { kind: "open-hold", wallet: current };
     if (closedHold(current, a.reservationId)) return { kind: "closed-hold" };
-    // Checks see the wallet as it will be once opened (its overage allowance available).
-    const w = current.opened ? current : openedFor(current, a.currency, a.planVersion, a.now);
+    // Checks see the wallet as it will be once in line with the plan (opened, its overage
+    // allowance the current one).
+    const w = aligned(current, alignWallet(current, a.wallet, a.now));
     let remaining: Candidate[] = [];
     for (const p of a.priced) {
       const estimate = rate({ quantities: a.quantities, attributes: a.attributes }, p.terms, periodUsageOf(w, p.terms.period.start));
@@ -328,10 +330,14 @@ export const guardsOf = (c: Customer): HoldGuards => ({
   maxOpenHolds: c.limits.maxConcurrentReservations,
 });
 
-/** The wallet as it would be right after opening with the plan's overage limit. */
-function openedFor(w: Wallet, currency: string, version: PlanVersion, now: Date): Wallet {
-  const opened = decideAndEvolve({ type: "OpenWallet", currency, overageLimit: version.overageLimit, now }, w);
-  return opened.ok ? opened.value.state : w;
+/** The wallet as it would be after `commands` (which bring it in line with the plan). */
+function aligned(w: Wallet, commands: readonly WalletCommand[]): Wallet {
+  let state = w;
+  for (const c of commands) {
+    const decided = decideAndEvolve(c, state);
+    if (decided.ok) state = decided.value.state;
+  }
+  return state;
 }
 
 function allowFromHold(base: { reservationId: string; currency: string; customerId: string }, hold: StoredHold, availableNow: Decimal): Authorization {

@@ -18,6 +18,7 @@ import type { Clock } from "../ports/clock.js";
 import type { UsageLog, UsageLogHasher, UsageRecord } from "../ports/usage-log.js";
 import type { WalletKey, WalletStore } from "../ports/wallet-store.js";
 import type { FormulaCache } from "../rating/formula-cache.js";
+import { alignWallet } from "../wallet/wallet-access.js";
 import { PricingContext } from "../rating/pricing.js";
 import type { WalletWriter } from "../wallet/wallet-writer.js";
 
@@ -156,8 +157,7 @@ export class Commit {
         rated = results[0];
         if (!rated?.ok) return { commands: [], records: [] };
         const charge = rated.value.charge;
-        const commands: WalletCommand[] = [];
-        if (!w.opened) commands.push({ type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now });
+        const commands: WalletCommand[] = alignWallet(w, wallet, now);
         // A hold the wallet still knows is settled, even lapsed or released: usage is recorded
         // against it. One it forgot, or one settled by another event, is debited without a hold.
         const known = w.holds.has(input.reservationId) || closedHold(w, input.reservationId)?.kind === "released";

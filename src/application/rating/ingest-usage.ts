@@ -15,6 +15,7 @@ import type { UsageLog, UsageLogHasher, UsageRecord } from "../ports/usage-log.j
 import type { WalletWriter } from "../wallet/wallet-writer.js";
 import type { FormulaCache } from "./formula-cache.js";
 import type { InFlightIds } from "./in-flight-ids.js";
+import { alignWallet } from "../wallet/wallet-access.js";
 import { PricingContext } from "./pricing.js";
 
 export type IngestStatus = "ACCEPTED" | "DUPLICATE" | "REJECTED";
@@ -187,8 +188,7 @@ export class IngestUsage {
         entries.push({ eventId: p.event.eventId, amount: r.value.charge });
         records.push(this.recordOf(ctx.tenantId, p, r.value, now));
       });
-      const commands: WalletCommand[] = [];
-      if (!w.opened) commands.push({ type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now });
+      const commands: WalletCommand[] = alignWallet(w, wallet, now);
       if (entries.length > 0) commands.push({ type: "DebitUsage", entries, usage, now });
       return { commands, records };
     });

@@ -2,7 +2,7 @@ import { subscriptionAt } from "../../domain/catalog/customer.js";
 import { planVersionAt } from "../../domain/catalog/plan.js";
 import { Decimal } from "../../domain/money/decimal.js";
 import { ok, type Result } from "../../domain/result.js";
-import type { WalletRejection } from "../../domain/wallet/wallet.decide.js";
+import type { WalletCommand, WalletRejection } from "../../domain/wallet/wallet.decide.js";
 import type { Wallet } from "../../domain/wallet/wallet.js";
 import { loadCustomerWithPlan } from "../catalog/load-customer.js";
 import type { AppError } from "../errors.js";
@@ -26,6 +26,17 @@ export async function customerWallet(catalog: CatalogRepository, clock: Clock, t
   const planNow = inForce && inForce.planKey !== plan.key ? ((await catalog.getPlan(tenantId, inForce.planKey)) ?? plan) : plan;
   const version = planVersionAt(planNow, now);
   return ok({ key: { tenantId, walletId: customer.id }, currency: plan.currency, overageLimit: version?.overageLimit ?? Decimal.ZERO });
+}
+
+/**
+ * What brings the wallet in line with the customer's plan before usage is written to it: open
+ * it on first use, and move its overage limit to the one of the plan version in force now (a
+ * price version or a plan change may have changed it). Nothing when it is already in line.
+ */
+export function alignWallet(w: Wallet, wallet: CustomerWallet, now: Date): WalletCommand[] {
+  if (!w.opened) return [{ type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now }];
+  if (!w.overageLimit.eq(wallet.overageLimit)) return [{ type: "ChangeOverageLimit", overageLimit: wallet.overageLimit, now }];
+  return [];
 }
 
 /** Opens the wallet on first use; a no-op (no write) once it is open. */
