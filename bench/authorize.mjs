@@ -4,9 +4,6 @@
 // Authorize p99 at 80% of the measured gRPC peak (open loop). All in the same run, same Postgres.
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import pino from "pino";
 import { CachedCatalogRepository } from "../dist/src/adapters/postgres/catalog-cache.js";
 import { LocalCatalogChangeFeed } from "../dist/src/adapters/postgres/catalog-change-feed.js";
@@ -34,30 +31,11 @@ import { CreateTenant } from "../dist/src/application/tenants/create-tenant.js";
 import { GrantCredits } from "../dist/src/application/wallet/grant-credits.js";
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
 import { closedLoop, openLoop } from "./lib/load.mjs";
-import { pgbench, pgUrl } from "./lib/pgbench.mjs";
+import { freshDatabase, pgbenchHotRow } from "./lib/pgbench.mjs";
 import { startServer } from "./lib/server.mjs";
 
 const clock = { now: () => new Date() };
 const progress = (what) => process.stderr.write(`[bench/authorize ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
-
-async function freshDatabase() {
-  const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(pgUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 /** One tenant with GPT-4o at list price plus 25%, and a customer with plenty of credits. */
 async function setUpTenant(db, catalog, name) {
@@ -175,13 +153,7 @@ export async function runAuthorize({ seconds = 10 } = {}) {
     await handle.close();
     await db.drop();
   }
-  results["pgbench hot-row conditional UPDATE (16 clients)"] = pgbench({
-    setupSql: "drop table if exists tollgate_bench_hot; create table tollgate_bench_hot (id int primary key, balance bigint not null); insert into tollgate_bench_hot values (1, 1000000000000);",
-    script: "update tollgate_bench_hot set balance = balance - 1 where id = 1 and balance >= 1;\n",
-    clients: 16,
-    seconds,
-  });
-  execFileSync("psql", [pgUrl, "-q", "-c", "drop table if exists tollgate_bench_hot"]);
+  results["pgbench hot-row conditional UPDATE (16 clients)"] = pgbenchHotRow(seconds);
   return results;
 }
 

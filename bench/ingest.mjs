@@ -6,11 +6,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import pino from "pino";
 import { CachedCatalogRepository } from "../dist/src/adapters/postgres/catalog-cache.js";
 import { LocalCatalogChangeFeed } from "../dist/src/adapters/postgres/catalog-change-feed.js";
@@ -33,7 +31,7 @@ import { InFlightIds } from "../dist/src/application/rating/in-flight-ids.js";
 import { IngestUsage } from "../dist/src/application/rating/ingest-usage.js";
 import { CreateTenant } from "../dist/src/application/tenants/create-tenant.js";
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
-import { pgUrl } from "./lib/pgbench.mjs";
+import { freshDatabase } from "./lib/pgbench.mjs";
 import { startServer } from "./lib/server.mjs";
 
 const clock = { now: () => new Date() };
@@ -41,25 +39,6 @@ const customers = 100;
 const batchSize = 1000;
 const meters = ["input_tokens", "output_tokens", "cached_input_tokens"];
 const progress = (what) => process.stderr.write(`[bench/ingest ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
-
-async function freshDatabase() {
-  const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(pgUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 /** A batch of 1,000 events: 10 per customer, three meters with varied token counts. */
 function batch(prefix, n) {

@@ -1,9 +1,6 @@
 // bench/wallet: durable reservations per second on wallets through the application layer (the
 // single writer with group commit over server Postgres), beside pgbench's conditional UPDATE
 // of one hot row on the same Postgres in the same run.
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import pino from "pino";
 import { migrateToLatest, openDatabase } from "../dist/src/adapters/postgres/database.js";
 import { WalletChanges } from "../dist/src/adapters/postgres/wallet-change-feed.js";
@@ -11,30 +8,11 @@ import { PostgresWalletStore } from "../dist/src/adapters/postgres/wallet-store.
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
 import { Decimal } from "../dist/src/domain/money/decimal.js";
 import { closedLoop } from "./lib/load.mjs";
-import { pgbench, pgUrl } from "./lib/pgbench.mjs";
+import { freshDatabase, pgbenchHotRow } from "./lib/pgbench.mjs";
 
 const cent = Decimal.parse("0.01").value;
 const plenty = Decimal.parse("100000000").value;
 const clock = { now: () => new Date() };
-
-async function freshDatabase() {
-  const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: pgUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(pgUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 function writerFor(handle, snapshotEvery = 100) {
   const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
@@ -130,13 +108,7 @@ export async function runWallet({ seconds = 10 } = {}) {
     await handle.close();
     await db.drop();
   }
-  results["pgbench hot-row conditional UPDATE (16 clients)"] = pgbench({
-    setupSql: "drop table if exists tollgate_bench_hot; create table tollgate_bench_hot (id int primary key, balance bigint not null); insert into tollgate_bench_hot values (1, 1000000000000);",
-    script: "update tollgate_bench_hot set balance = balance - 1 where id = 1 and balance >= 1;\n",
-    clients: 16,
-    seconds,
-  });
-  execFileSync("psql", [pgUrl, "-q", "-c", "drop table if exists tollgate_bench_hot"]);
+  results["pgbench hot-row conditional UPDATE (16 clients)"] = pgbenchHotRow(seconds);
   return results;
 }
 

@@ -1,5 +1,7 @@
 // The bare-Postgres baseline, measured in the same run on the same server with pgbench.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,4 +22,36 @@ export function pgbench({ script, clients, seconds, setupSql }) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The "Postgres and a script" way to guard a balance: a conditional UPDATE of one hot row, 16 clients. */
+export function pgbenchHotRow(seconds) {
+  const result = pgbench({
+    setupSql: "drop table if exists tollgate_bench_hot; create table tollgate_bench_hot (id int primary key, balance bigint not null); insert into tollgate_bench_hot values (1, 1000000000000);",
+    script: "update tollgate_bench_hot set balance = balance - 1 where id = 1 and balance >= 1;\n",
+    clients: 16,
+    seconds,
+  });
+  execFileSync("psql", [pgUrl, "-q", "-c", "drop table if exists tollgate_bench_hot"]);
+  return result;
+}
+
+/** A fresh, uniquely named database on the benchmark Postgres, and how to drop it. */
+export async function freshDatabase() {
+  const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
 }
