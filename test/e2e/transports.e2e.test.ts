@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { loadSync } from "@grpc/proto-loader";
 import { join } from "node:path";
 import { CatalogService } from "../../src/gen/tollgate/v1/catalog_pb.js";
@@ -95,6 +97,33 @@ describe("one implementation, every transport", () => {
       client.close();
       expect(services).toEqual(expect.arrayContaining(["tollgate.v1.CatalogService", "tollgate.v1.AuthorizationService"]));
     }
+    // A client resolving a method needs the file defining the service and every file it
+    // imports, down to the well-known types.
+    const definition = loadSync("grpc/reflection/v1/reflection.proto", { includeDirs: [root], keepCase: true });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
+    const client1 = new pkg.grpc.reflection.v1.ServerReflection(server.grpcAddress, grpc.credentials.createInsecure());
+    type FileAnswer = { file_descriptor_response?: { file_descriptor_proto: Buffer[] }; error_response?: { error_message: string } };
+    const ask = (request: object) =>
+      new Promise<FileAnswer>((resolve, reject) => {
+        const call = (client1 as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<object, FileAnswer> }).ServerReflectionInfo();
+        call.on("data", (m) => {
+          resolve(m);
+          call.end();
+        });
+        call.on("error", reject);
+        call.write(request);
+      });
+    const decoded = (a: FileAnswer) => (a.file_descriptor_response?.file_descriptor_proto ?? []).map((b) => fromBinary(FileDescriptorProtoSchema, new Uint8Array(b)));
+    const rating = decoded(await ask({ file_containing_symbol: "tollgate.v1.RatingService" }));
+    const names = rating.map((f) => f.name);
+    expect(names).toContain("tollgate/v1/rating.proto");
+    expect(rating.find((f) => f.name === "tollgate/v1/rating.proto")?.dependency).toEqual(expect.arrayContaining(["google/protobuf/timestamp.proto", "tollgate/v1/common.proto"]));
+    for (const dependency of ["google/protobuf/timestamp.proto", "google/protobuf/duration.proto", "tollgate/v1/common.proto"]) {
+      const file = decoded(await ask({ file_by_filename: dependency }));
+      expect(file.map((f) => f.name)).toContain(dependency);
+    }
+    client1.close();
+
     const healthDef = loadSync("grpc/health/v1/health.proto", { includeDirs: [join(process.cwd(), "third_party", "proto")], keepCase: true, enums: String });
     const health = grpc.loadPackageDefinition(healthDef) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
     const client = new health.grpc.health.v1.Health(server.grpcAddress, grpc.credentials.createInsecure());
