@@ -62,12 +62,14 @@ async function serve(config: Config): Promise<void> {
         `    http://${host}:${running.httpPort}/tollgate.v1.CatalogService/DefineMeter`,
         "",
         `Load a demo catalog:  npm run cli -- demo`,
+        ...(running.metricsPort !== undefined ? [`Metrics (Prometheus):  http://${host}:${running.metricsPort}/metrics`] : []),
         "",
       ].join("\n") + "\n",
     );
   } else {
     process.stdout.write(
       `Tollgate serving gRPC on ${host}:${running.grpcPort} and Connect/gRPC-Web on http://${host}:${running.httpPort}` +
+        (running.metricsPort !== undefined ? `, metrics on http://${host}:${running.metricsPort}/metrics` : "") +
         (config.databaseUrl ? "" : ` (API key of the default tenant: ${apiKeyFile(config.dataDir)})`) +
         "\n",
     );
@@ -146,11 +148,15 @@ async function demo(config: Config, args: string[]): Promise<void> {
 async function verifyLog(config: Config, args: string[]): Promise<void> {
   const json = args.includes("--json");
   const only = option(args, "--tenant");
+  if (args.includes("--tenant") && (only === undefined || only.startsWith("--"))) throw new UsageError("--tenant needs a tenant id: tollgate verify-log --tenant <id>");
   const database = await openForCommand(config, "tollgate verify-log");
   try {
+    await migrateToLatest(database.db);
     const log = new PostgresUsageLog(database.db);
     const verify = new VerifyEventLog(log, new Sha256UsageLogHasher());
-    const tenants = only ? [only] : await log.tenants();
+    const known = await log.tenants();
+    if (only && !known.includes(only)) throw new UsageError(`no tenant "${only}" in this database (tenants: ${known.join(", ") || "none"})`);
+    const tenants = only ? [only] : known;
     let broken = false;
     for (const tenantId of tenants) {
       const v = await verify.execute(tenantId);

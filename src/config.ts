@@ -56,7 +56,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(`DATABASE_URL: must be a postgres:// or postgresql:// URL`);
   }
-  const logLevel = env["TOLLGATE_LOG_LEVEL"] ?? "info";
+  const logLevel = env["TOLLGATE_LOG_LEVEL"] || "info";
   if (!(logLevels as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`TOLLGATE_LOG_LEVEL: must be one of ${logLevels.join(", ")}, got "${logLevel}"`);
   }

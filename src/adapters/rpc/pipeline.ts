@@ -3,6 +3,7 @@ import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Authenticate } from "../../application/tenants/authenticate.js";
+import { WalletUnavailableError } from "../../application/wallet/wallet-writer.js";
 import type { TollgateMetrics } from "../telemetry/metrics.js";
 import { principalKey, transportKey } from "./context.js";
 import { toConnectError } from "./errors.js";
@@ -33,6 +34,12 @@ const headerGetter = {
 
 function asConnectError(error: unknown, logger: Logger, method: string): ConnectError {
   if (error instanceof ConnectError) return error;
+  // A wallet that stayed contended through every retry, or a store that failed: the caller
+  // may retry (every mutation is idempotent by its id).
+  if (error instanceof WalletUnavailableError) {
+    logger.warn({ err: error, method }, "wallet unavailable");
+    return new ConnectError("the wallet is busy or its database unavailable; retry the call", Code.Unavailable);
+  }
   logger.error({ err: error, method }, "unexpected failure while handling a call");
   return new ConnectError("internal error", Code.Internal);
 }
