@@ -135,7 +135,7 @@ describe.each(backends())("AuthorizationService over gRPC on %s Postgres", (back
       expect(expiresAt).toBeLessThanOrEqual(after + 60_000);
       expect(money(await balance("ann"))).toEqual({ available: "10.490625", credits: "10", reserved: "0.009375", overage: "0" });
       const reserved = (await walletEvents("ann")).filter((e) => e.type === "FundsReserved");
-      expect(reserved.map((e) => e["funds_reserved"])).toEqual([{ reservation_id: a.reservation_id, amount: usd("0.009375"), expires_at: a.expires_at }]);
+      expect(reserved.map((e) => e["funds_reserved"])).toEqual([{ reservation_id: a.reservation_id, amount: usd("0.009375"), expires_at: a.expires_at, model: "gpt-4o" }]);
     });
 
     it("accepts a ttl from 1 second to 24 hours", async () => {
