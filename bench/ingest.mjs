@@ -104,17 +104,7 @@ async function setUp(db) {
     trialCredit: undefined,
     routing: undefined,
   });
-  for (let c = 0; c < customers; c++) {
-    await new CreateCustomer(catalog, clock).execute(tenantId, {
-      customerId: `cus-${c}`,
-      displayName: "",
-      planKey: "pro",
-      startedAt: new Date(Date.now() - 86_400_000),
-      trialEndsAt: undefined,
-      fingerprint: "",
-      limits: undefined,
-    });
-  }
+  await createCustomers(catalog, tenantId);
   return { catalog, tenantId, apiKey: created.value.apiKey };
 }
 
@@ -279,6 +269,21 @@ export async function runIngest({ seconds = 10 } = {}) {
   return results;
 }
 
+/** The customers every batch spreads over, on plan "pro" since yesterday. */
+async function createCustomers(catalog, tenantId) {
+  for (let c = 0; c < customers; c++) {
+    await new CreateCustomer(catalog, clock).execute(tenantId, {
+      customerId: `cus-${c}`,
+      displayName: "",
+      planKey: "pro",
+      startedAt: new Date(Date.now() - 86_400_000),
+      trialEndsAt: undefined,
+      fingerprint: "",
+      limits: undefined,
+    });
+  }
+}
+
 /** The gRPC tenant gets the same catalog (meters, model, plan, customers) as the in-process one. */
 async function copyCatalog(catalog, from, to) {
   for (const m of await catalog.listMeters(from)) await new DefineMeter(catalog, clock).execute(to, { key: m.key, displayName: m.displayName, unit: m.unit });
@@ -300,17 +305,7 @@ async function copyCatalog(catalog, from, to) {
       routing: undefined,
     });
   }
-  for (let c = 0; c < customers; c++) {
-    await new CreateCustomer(catalog, clock).execute(to, {
-      customerId: `cus-${c}`,
-      displayName: "",
-      planKey: "pro",
-      startedAt: new Date(Date.now() - 86_400_000),
-      trialEndsAt: undefined,
-      fingerprint: "",
-      limits: undefined,
-    });
-  }
+  await createCustomers(catalog, to);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
