@@ -1,7 +1,7 @@
 import { assert, assertNever } from "../../domain/assert.js";
 import type { Decimal } from "../../domain/money/decimal.js";
 import type { AlertKind, Drawdown, GrantSource, PeriodUsage, WalletEvent } from "../../domain/wallet/events.js";
-import { initialWallet, walletFromParts, walletParts, type ClosedHold, type Grant, type Hold, type Wallet } from "../../domain/wallet/wallet.js";
+import { initialWallet, walletFromParts, type ClosedHold, type Grant, type Hold, type Wallet } from "../../domain/wallet/wallet.js";
 import { decimalFromDb } from "./decimal-column.js";
 
 /**
@@ -32,8 +32,6 @@ const periodUsage = (value: unknown): PeriodUsage[] =>
   }));
 const drawdowns = (value: unknown): Drawdown[] => (value as Json[]).map((d) => ({ grantId: str(d["grantId"]), amount: dec(d["amount"]) }));
 
-/** A wallet event as a value JSON.stringify renders: Decimal via toJSON (exact string), Date as ISO. */
-export const walletEventJson = (event: WalletEvent): unknown => event;
 
 export function decodeWalletEvent(type: string, p: Json): WalletEvent {
   const t = type as WalletEvent["type"];
@@ -103,8 +101,6 @@ export function decodeWalletEvent(type: string, p: Json): WalletEvent {
   }
 }
 
-/** A wallet's snapshot as a value JSON.stringify renders (decimals via toJSON, times as ISO strings). */
-export const walletStateJson = (w: Wallet): unknown => walletParts(w);
 
 
 export function decodeWalletState(s: Json): Wallet {

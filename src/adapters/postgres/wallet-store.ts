@@ -7,7 +7,8 @@ import { initialWallet, replay } from "../../domain/wallet/wallet.js";
 import { decimalFromDb } from "./decimal-column.js";
 import { uniqueViolationOf } from "./pg-errors.js";
 import type { Database } from "./tables/index.js";
-import { decodeWalletEvent, decodeWalletState, walletEventJson, walletStateJson } from "./wallet-codec.js";
+import { decodeWalletEvent, decodeWalletState } from "./wallet-codec.js";
+import { walletParts } from "../../domain/wallet/wallet.js";
 
 /** Channel on which server Postgres announces wallet changes to every instance. */
 export const walletChannel = "tollgate_wallet";
@@ -71,7 +72,8 @@ const partJson = (p: AppendPart) => ({
     priority: g.priority,
   })),
   due: p.nextDueAt?.toISOString() ?? null,
-  snap: p.snapshot ? walletStateJson(p.snapshot) : null,
+  // JSON.stringify renders Decimal through toJSON (exact text) and Date as ISO text.
+  snap: p.snapshot ? walletParts(p.snapshot) : null,
   ls: p.log.seq,
   lh: p.log.hash,
 });
@@ -133,7 +135,7 @@ export class PostgresWalletStore implements WalletStore {
     if (parts.length === 0) return [];
     const partsJson = JSON.stringify(parts.map(partJson));
     const eventsJson = JSON.stringify(
-      parts.flatMap((p) => p.events.map((e, i) => ({ t: p.key.tenantId, w: p.key.walletId, v: p.expected.version + 1 + i, ty: e.type, p: walletEventJson(e) }))),
+      parts.flatMap((p) => p.events.map((e, i) => ({ t: p.key.tenantId, w: p.key.walletId, v: p.expected.version + 1 + i, ty: e.type, p: e }))),
     );
     const recordsJson = JSON.stringify(parts.flatMap((p) => p.records.map(recordJson)));
     const notify = this.announce

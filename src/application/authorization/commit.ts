@@ -52,13 +52,13 @@ export function reservationWallet(tenantId: string, reservationId: string): Resu
 }
 
 /** The model a hold was placed for, from the wallet's memory or, for a hold it forgot, from its stored event. */
-export async function holdModel(store: WalletStore, w: Wallet, key: WalletKey, reservationId: string): Promise<{ model: string; known: boolean } | undefined> {
+export async function holdModel(store: WalletStore, w: Wallet, key: WalletKey, reservationId: string): Promise<string | undefined> {
   const open = w.holds.get(reservationId);
-  if (open) return { model: open.model, known: true };
+  if (open) return open.model;
   const closed = closedHold(w, reservationId);
-  if (closed) return { model: closed.model, known: true };
+  if (closed) return closed.model;
   const stored = await store.findHold(key, reservationId);
-  return stored ? { model: stored.model, known: false } : undefined;
+  return stored?.model;
 }
 
 /**
@@ -140,10 +140,10 @@ export class Commit {
       }
       const timing = checkTiming("occurred_at", occurredAt.value, now, this.window);
       if (!timing.ok) return (await recorded()) ?? invalid(timing.error);
-      const hold = await holdModel(this.store, w0, target.value.key, input.reservationId);
-      if (!hold) return notFound("reservation", input.reservationId);
-      const model = ctx.model(hold.model);
-      if (!model) return err({ kind: "FAILED_PRECONDITION", message: `the hold's model "${hold.model}" is no longer defined` });
+      const holdFor = await holdModel(this.store, w0, target.value.key, input.reservationId);
+      if (holdFor === undefined) return notFound("reservation", input.reservationId);
+      const model = ctx.model(holdFor);
+      if (!model) return err({ kind: "FAILED_PRECONDITION", message: `the hold's model "${holdFor}" is no longer defined` });
       const terms = ctx.termsAt(customer, model, occurredAt.value);
       if (!terms.ok) return err({ kind: "FAILED_PRECONDITION", message: `the usage cannot be priced: ${terms.error.message}` });
 
