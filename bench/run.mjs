@@ -69,15 +69,21 @@ if (want("wallet")) {
   const pg = r["pgbench hot-row conditional UPDATE (16 clients)"];
   const pair = (name) => {
     const v = r[name];
-    return `| ${name} | ${fmt(v.rate)} pairs/s (${fmt(v.rate * 2)} commands/s) | ${fmt(v.p50Ms, 1)} / ${fmt(v.p99Ms, 1)} ms | ${fmt(v.rate / pg.tps, 2)} |`;
+    return `| ${name}, reserve+settle pairs | ${fmt(v.rate)} pairs/s (${fmt(v.rate * 2)} commands/s) | ${fmt(v.p50Ms, 1)} / ${fmt(v.p99Ms, 1)} ms per pair | ${fmt(v.rate / pg.tps, 2)} |`;
+  };
+  const held = (concurrency) => {
+    const v = r[`hot wallet, reservations, ${concurrency} callers`];
+    return `| hot wallet, reservations only, ${concurrency} callers | ${fmt(v.rate)} reservations/s | ${fmt(v.p50Ms, 1)} / ${fmt(v.p99Ms, 1)} ms per reservation | ${fmt(v.rate / pg.tps, 2)} |`;
   };
   const uniform = r["10k wallets, uniform, 256 callers"].rate;
   const skewed = r["10k wallets, Zipf(1), 256 callers"].rate;
   const table = [
     `Measured ${when}.`,
     "",
-    "| what | rate | p50 / p99 per pair | ratio of pairs/s to pgbench |",
+    "| what | rate | p50 / p99 | ratio to pgbench (reservations or pairs per transaction) |",
     "|---|---|---|---|",
+    held(64),
+    held(256),
     pair("hot wallet, 64 callers"),
     pair("hot wallet, 256 callers"),
     pair("10k wallets, uniform, 256 callers"),

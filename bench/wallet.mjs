@@ -34,7 +34,14 @@ async function fund(writer, walletId) {
 }
 
 let seq = 0;
-/** One durable reservation, then its release: holds do not pile up, as in real traffic. */
+/** One durable reservation, left open: the hold lapses later (the goal's "reservations/s"). */
+const reserveOnly = (writer, key) => async () => {
+  const now = new Date();
+  const r = await writer.execute(key, { type: "ReserveFunds", reservationId: `r${++seq}`, amount: cent, expiresAt: new Date(now.getTime() + 3_600_000), now });
+  if (!r.ok) throw new Error(r.error);
+};
+
+/** One durable reservation, then its settlement: holds do not pile up, as in real traffic. */
 const reserve = (writer, key) => async () => {
   const now = new Date();
   const reservationId = `r${++seq}`;
@@ -79,6 +86,10 @@ export async function runWallet({ seconds = 10 } = {}) {
     const { store, writer } = writerFor(handle);
 
     progress("hot wallet");
+    // Reservations alone on one wallet (hundreds of thousands of holds open by the end), then
+    // reserve+settle pairs on another.
+    const held = await fund(writer, "held");
+    for (const concurrency of [64, 256]) results[`hot wallet, reservations, ${concurrency} callers`] = await closedLoop({ concurrency, seconds, call: reserveOnly(writer, held) });
     const hot = await fund(writer, "hot");
     for (const concurrency of [64, 256]) results[`hot wallet, ${concurrency} callers`] = await closedLoop({ concurrency, seconds, call: reserve(writer, hot) });
 

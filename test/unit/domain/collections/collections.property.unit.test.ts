@@ -55,6 +55,30 @@ describe("PersistentMap, for any sequence of sets and deletes", () => {
     );
   });
 
+  it("grows past many levels and shrinks back, as a Map would", () => {
+    // Thousands of keys split buckets into deeper branches; deleting most folds them back.
+    fc.assert(
+      fc.property(fc.integer({ min: 500, max: 5000 }), fc.integer({ min: 0, max: 100 }), (n, keepPercent) => {
+        let map = PersistentMap.empty<number>();
+        const model = new Map<string, number>();
+        for (let i = 0; i < n; i++) {
+          map = map.set(`rsv.${i}`, i);
+          model.set(`rsv.${i}`, i);
+        }
+        for (let i = 0; i < n; i++) {
+          if ((i * 37) % 100 < keepPercent) continue;
+          map = map.delete(`rsv.${i}`);
+          model.delete(`rsv.${i}`);
+        }
+        expect(map.size).toBe(model.size);
+        for (let i = 0; i < n; i++) expect(map.get(`rsv.${i}`)).toBe(model.get(`rsv.${i}`));
+        expect(new Map(map.entries())).toEqual(model);
+        expect([...PersistentMap.from(map.entries()).keys()]).toEqual([...map.keys()]);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   it("rebuilt from its own entries, iterates in the same order", () => {
     fc.assert(
       fc.property(fc.array(mapOp, { maxLength: 200 }), (ops) => {
