@@ -8,7 +8,7 @@ import type { Result } from "../../domain/result.js";
 import { termsAt, type RatingRejection, type RatingTerms } from "../../domain/rating/terms.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
 import type { WalletKey } from "../ports/wallet-store.js";
-import type { CustomerWallet } from "../wallet/wallet-access.js";
+import { periodAllowance, type CustomerWallet } from "../wallet/wallet-access.js";
 import type { FormulaCache } from "./formula-cache.js";
 
 /**
@@ -61,14 +61,19 @@ export class PricingContext {
     return termsAt(customer, this.plans, model, at, (source, kind) => this.formulas.compile(source, kind, this.meters));
   }
 
-  /** The customer's wallet: in its plans' currency, with the overage limit of the plan in force at `now`. */
+  /**
+   * The customer's wallet: in its plans' currency, with the overage limit and this period's
+   * allowance of the plan in force at `now`.
+   */
   walletOf(customer: Customer, now: Date): CustomerWallet {
     const key: WalletKey = { tenantId: this.tenantId, walletId: customer.id };
     const current = customer.subscriptions[customer.subscriptions.length - 1];
     const currency = (current && this.plans.get(current.planKey)?.currency) ?? "";
-    const inForce = subscriptionAt(customer, now) ?? current;
+    const subscribed = subscriptionAt(customer, now);
+    const inForce = subscribed ?? current;
     const plan = inForce && this.plans.get(inForce.planKey);
     const version = plan && planVersionAt(plan, now);
-    return { key, currency, overageLimit: version?.overageLimit ?? Decimal.ZERO };
+    const allowance = subscribed && plan && version ? periodAllowance(plan.key, version, now) : undefined;
+    return { key, currency, overageLimit: version?.overageLimit ?? Decimal.ZERO, allowance };
   }
 }

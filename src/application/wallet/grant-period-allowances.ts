@@ -5,7 +5,7 @@ import type { AllowanceSchedule } from "../ports/allowance-schedule.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
 import type { Clock } from "../ports/clock.js";
 import type { WalletKey } from "../ports/wallet-store.js";
-import { customerWallet, ensureOpen } from "./wallet-access.js";
+import { customerWallet, ensureOpen, periodAllowance } from "./wallet-access.js";
 import type { WalletWriter } from "./wallet-writer.js";
 
 /** Most customers handled per tick; the next tick continues. */
@@ -56,21 +56,22 @@ export class GrantPeriodAllowances {
     const plan = await this.catalog.getPlan(key.tenantId, subscription.planKey);
     const version = plan && planVersionAt(plan, now);
     if (!plan || !version) return { granted: false, at: later };
-    const period = billingPeriodAt(version.interval, now);
-    if (!version.includedCredit.isPositive()) return { granted: false, at: period.end };
+    const allowance = periodAllowance(plan.key, version, now);
+    if (!allowance) return { granted: false, at: billingPeriodAt(version.interval, now).end };
     const wallet = await customerWallet(this.catalog, this.clock, key.tenantId, key.walletId);
     if (!wallet.ok) return { granted: false, at: later };
     await ensureOpen(this.writer, wallet.value, now);
+    // The same grant usage would make on its own (see alignWallet): granted once whoever is first.
     const outcome = await this.writer.execute(key, {
       type: "GrantCredits",
-      grantId: `allowance:${period.start.toISOString()}`,
-      amount: version.includedCredit,
+      grantId: allowance.grantId,
+      amount: allowance.amount,
       source: "ALLOWANCE",
-      expiresAt: period.end,
+      expiresAt: allowance.expiresAt,
       priority: 0,
-      reference: `${plan.key} v${version.version}`,
+      reference: allowance.reference,
       now,
     });
-    return { granted: outcome.ok && outcome.value.events.some((e) => e.type === "CreditsGranted"), at: period.end };
+    return { granted: outcome.ok && outcome.value.events.some((e) => e.type === "CreditsGranted"), at: allowance.expiresAt };
   }
 }

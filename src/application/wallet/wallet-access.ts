@@ -1,5 +1,6 @@
 import { subscriptionAt } from "../../domain/catalog/customer.js";
-import { planVersionAt } from "../../domain/catalog/plan.js";
+import { billingPeriodAt } from "../../domain/catalog/period.js";
+import { planVersionAt, type PlanVersion } from "../../domain/catalog/plan.js";
 import { Decimal } from "../../domain/money/decimal.js";
 import { ok, type Result } from "../../domain/result.js";
 import type { WalletCommand, WalletRejection } from "../../domain/wallet/wallet.decide.js";
@@ -11,8 +12,32 @@ import type { Clock } from "../ports/clock.js";
 import type { WalletKey } from "../ports/wallet-store.js";
 import type { WalletWriter } from "./wallet-writer.js";
 
-/** The wallet of a known customer, in its plan's currency. */
-export type CustomerWallet = { readonly key: WalletKey; readonly currency: string; readonly overageLimit: Decimal };
+/** The ALLOWANCE grant a plan version owes a wallet for one billing period. */
+export type AllowanceGrant = { readonly grantId: string; readonly amount: Decimal; readonly expiresAt: Date; readonly reference: string };
+
+/**
+ * The wallet of a known customer, in its plan's currency, with what the plan in force now gives
+ * it: its overage limit and this period's allowance (none outside a subscription or when the
+ * plan includes no credit).
+ */
+export type CustomerWallet = {
+  readonly key: WalletKey;
+  readonly currency: string;
+  readonly overageLimit: Decimal;
+  readonly allowance: AllowanceGrant | undefined;
+};
+
+/**
+ * The allowance `version` of plan `planKey` grants for the billing period containing `now`:
+ * its `included_credit`, expiring at the period's end. The grant id is the period
+ * (`allowance:<period start>`), so whoever grants it first (the scheduler at the period start,
+ * or the first usage of the period) grants it once.
+ */
+export function periodAllowance(planKey: string, version: PlanVersion, now: Date): AllowanceGrant | undefined {
+  if (!version.includedCredit.isPositive()) return undefined;
+  const period = billingPeriodAt(version.interval, now);
+  return { grantId: `allowance:${period.start.toISOString()}`, amount: version.includedCredit, expiresAt: period.end, reference: `${planKey} v${version.version}` };
+}
 
 /** Finds the customer (NOT_FOUND otherwise) and what its wallet is opened with. */
 export async function customerWallet(catalog: CatalogRepository, clock: Clock, tenantId: string, customerId: string): Promise<Result<CustomerWallet, AppError>> {
@@ -25,18 +50,27 @@ export async function customerWallet(catalog: CatalogRepository, clock: Clock, t
   const inForce = subscriptionAt(customer, now);
   const planNow = inForce && inForce.planKey !== plan.key ? ((await catalog.getPlan(tenantId, inForce.planKey)) ?? plan) : plan;
   const version = planVersionAt(planNow, now);
-  return ok({ key: { tenantId, walletId: customer.id }, currency: plan.currency, overageLimit: version?.overageLimit ?? Decimal.ZERO });
+  const allowance = inForce && version ? periodAllowance(planNow.key, version, now) : undefined;
+  return ok({ key: { tenantId, walletId: customer.id }, currency: plan.currency, overageLimit: version?.overageLimit ?? Decimal.ZERO, allowance });
 }
 
 /**
  * What brings the wallet in line with the customer's plan before usage is written to it: open
- * it on first use, and move its overage limit to the one of the plan version in force now (a
- * price version or a plan change may have changed it). Nothing when it is already in line.
+ * it on first use, move its overage limit to the one of the plan version in force now (a price
+ * version or a plan change may have changed it), and grant this period's allowance if nobody
+ * has yet (usage right after a customer is created, or right after a period starts, draws on
+ * it instead of going to overage until the scheduler's next tick). Nothing when it is already
+ * in line.
  */
 export function alignWallet(w: Wallet, wallet: CustomerWallet, now: Date): WalletCommand[] {
-  if (!w.opened) return [{ type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now }];
-  if (!w.overageLimit.eq(wallet.overageLimit)) return [{ type: "ChangeOverageLimit", overageLimit: wallet.overageLimit, now }];
-  return [];
+  const commands: WalletCommand[] = [];
+  if (!w.opened) commands.push({ type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now });
+  else if (!w.overageLimit.eq(wallet.overageLimit)) commands.push({ type: "ChangeOverageLimit", overageLimit: wallet.overageLimit, now });
+  const a = wallet.allowance;
+  if (a && !w.grants.has(a.grantId) && a.expiresAt.getTime() > now.getTime()) {
+    commands.push({ type: "GrantCredits", grantId: a.grantId, amount: a.amount, source: "ALLOWANCE", expiresAt: a.expiresAt, priority: 0, reference: a.reference, now });
+  }
+  return commands;
 }
 
 /** Opens the wallet on first use; a no-op (no write) once it is open. */
