@@ -286,10 +286,15 @@ export class Authorize {
       const estimate = rate({ quantities: a.quantities, attributes: a.attributes }, p.terms, periodUsageOf(w, p.terms.period.start));
       if (!estimate.ok) {
         if (a.maxCharge === undefined) return { kind: "formula-failed", message: `the estimate cannot be priced: ${estimate.error.message}` };
-        remaining.push({ model: p.model, charge: a.maxCharge, cost: undefined });
+        remaining.push({ model: p.model, charge: a.maxCharge, cost: undefined, costCurrency: p.terms.costVersion.currency });
         continue;
       }
-      remaining.push({ model: p.model, charge: a.maxCharge ?? estimate.value.charge, cost: a.quantities.size > 0 ? estimate.value.cost : undefined });
+      remaining.push({
+        model: p.model,
+        charge: a.maxCharge ?? estimate.value.charge,
+        cost: a.quantities.size > 0 ? estimate.value.cost : undefined,
+        costCurrency: p.terms.costVersion.currency,
+      });
     }
     const cheapest = () => remaining.reduce((x, y) => (y.charge.lt(x.charge) ? y : x));
     if (a.othersSpend !== undefined) {
@@ -317,7 +322,7 @@ export class Authorize {
     if (funded.length === 0) {
       return { kind: "deny", reason: "INSUFFICIENT_FUNDS", wallet: w, message: `insufficient funds: ${cheapest().charge.toString()} needed, ${availableNow.toString()} available` };
     }
-    const choice = chooseModel(a.planVersion.routing, funded);
+    const choice = chooseModel(a.planVersion.routing, funded, a.wallet.currency);
     if (!choice) throw new Error("no candidate left after the checks");
     return { kind: "reserve", chosen: choice.chosen, why: choice.why, expiresAt: new Date(a.now.getTime() + a.ttlMs) };
   }
