@@ -21,6 +21,7 @@ import { Authorize } from "../dist/src/application/authorization/authorize.js";
 import { Commit } from "../dist/src/application/authorization/commit.js";
 import { KeyedLock } from "../dist/src/application/authorization/keyed-lock.js";
 import { RateLimiter } from "../dist/src/application/authorization/rate-limiter.js";
+import { TrialGroups } from "../dist/src/application/authorization/trial-groups.js";
 import { CreateCustomer } from "../dist/src/application/catalog/create-customer.js";
 import { CreatePlan } from "../dist/src/application/catalog/create-plan.js";
 import { DefineMeter } from "../dist/src/application/catalog/define-meter.js";
@@ -82,7 +83,7 @@ export async function runAuthorize({ seconds = 10 } = {}) {
     const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { snapshotEvery: 100, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 100_000 }, hasher);
     const formulas = new FormulaCache();
     const nowMs = () => Date.now();
-    const authorize = new Authorize(catalog, formulas, writer, store, new RateLimiter(nowMs), new AnswerCache(nowMs, 900_000, 100_000), new KeyedLock(), clock);
+    const authorize = new Authorize(catalog, formulas, writer, store, new RateLimiter(nowMs), new AnswerCache(nowMs, 900_000, 100_000), new TrialGroups(catalog, writer, new KeyedLock()), clock);
     const commit = new Commit(catalog, formulas, new PostgresUsageLog(handle.db), hasher, writer, store, clock, { latenessMs: 35 * 86_400_000, futureSkewMs: 300_000 });
 
     progress("in-process setup");

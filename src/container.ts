@@ -32,6 +32,7 @@ import { Authorize, type Authorization } from "./application/authorization/autho
 import { Commit } from "./application/authorization/commit.js";
 import { Extend, Release } from "./application/authorization/extend-release.js";
 import { KeyedLock } from "./application/authorization/keyed-lock.js";
+import { TrialGroups } from "./application/authorization/trial-groups.js";
 import { RateLimiter } from "./application/authorization/rate-limiter.js";
 import { RatingServiceImpl } from "./adapters/rpc/rating-service.js";
 import { PostgresUsageLog } from "./adapters/postgres/usage-log.js";
@@ -226,13 +227,14 @@ export function buildContainer(infra: Infrastructure): Container {
       }, metrics);
       const window = { latenessMs: config.latenessMs, futureSkewMs: config.futureSkewMs };
       const nowMs = () => clock.now().getTime();
+      const trials = new TrialGroups(catalog, writer, new KeyedLock());
       const authorizationService = new AuthorizationServiceImpl({
         authorize: tracedUseCase(
           "Authorize",
-          new Authorize(catalog, formulas, writer, store, new RateLimiter(nowMs), new AnswerCache<Authorization>(nowMs, 15 * 60_000, 100_000), new KeyedLock(), clock),
+          new Authorize(catalog, formulas, writer, store, new RateLimiter(nowMs), new AnswerCache<Authorization>(nowMs, 15 * 60_000, 100_000), trials, clock),
         ),
         commit: tracedUseCase("Commit", new Commit(catalog, formulas, usageLog, get(ctx, UsageLogHasher), writer, store, clock, window)),
-        extend: tracedUseCase("Extend", new Extend(catalog, formulas, writer, clock)),
+        extend: tracedUseCase("Extend", new Extend(catalog, formulas, writer, trials, clock)),
         release: tracedUseCase("Release", new Release(writer, store, clock)),
       }, metrics);
       const served: ServedService[] = [

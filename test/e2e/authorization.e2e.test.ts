@@ -372,6 +372,28 @@ describe.each(backends())("AuthorizationService over gRPC on %s Postgres", (back
       expect((await release(a.reservation_id)).released).toEqual(usd("0.1"));
     });
 
+    it("Extend is DENY TRIAL_LIMIT_REACHED when the grown hold would pass the trial credit shared by a fingerprint", async () => {
+      const inTrial = { fingerprint: "device-77", trial_ends_at: ts(Date.now() + 10 * day) };
+      await customerWithCredits(catalog, wallet, "trix", "trial", "1", inTrial);
+      await customerWithCredits(catalog, wallet, "triy", "trial", "1", inTrial);
+      const other = await hold("triy", "triy-1", "0.02");
+      const small = await hold("trix", "trix-1", "0.01");
+      // 0.02 held by triy + 0.01 held by trix + 0.03 more = 0.06, past the trial credit of 0.05.
+      const refused = await extend({ reservation_id: small.reservation_id, additional_charge: usd("0.03") });
+      expect({ decision: refused.decision, reason: refused.reason, reserved: refused.reserved, message: refused.message }).toEqual({
+        decision: "DECISION_DENY",
+        reason: "DENY_REASON_TRIAL_LIMIT_REACHED",
+        reserved: usd("0.01"),
+        message: "the trial credit of 0.05 is used up: 0.03 spent or held, 0.03 more needed",
+      });
+      // 0.02 more makes exactly 0.05: allowed; a lifetime-only Extend adds nothing and always fits.
+      expect(await extend({ reservation_id: small.reservation_id, additional_charge: usd("0.02") })).toMatchObject({ decision: "DECISION_ALLOW", reserved: usd("0.03") });
+      expect(await extend({ reservation_id: small.reservation_id, ttl: seconds(120) })).toMatchObject({ decision: "DECISION_ALLOW", reserved: usd("0.03") });
+      expect(money(await balance("trix"))).toEqual({ available: "0.97", credits: "1", reserved: "0.03", overage: "0" });
+      await release(small.reservation_id);
+      await release(other.reservation_id);
+    });
+
     it("Release returns the whole hold; a retried Release answers the same and changes nothing; a released hold cannot be extended", async () => {
       await customerWithCredits(catalog, wallet, "rob", "prepaid", "0.1");
       const a = await hold("rob", "rob-1", "0.03");

@@ -23,8 +23,8 @@ import { PricingContext } from "../rating/pricing.js";
 import type { WalletWriter } from "../wallet/wallet-writer.js";
 import type { CustomerWallet } from "../wallet/wallet-access.js";
 import type { AnswerCache } from "./answer-cache.js";
-import type { KeyedLock } from "./keyed-lock.js";
 import type { RateLimiter } from "./rate-limiter.js";
+import type { TrialGroups } from "./trial-groups.js";
 
 export type DenyReason =
   | "INSUFFICIENT_FUNDS"
@@ -98,7 +98,7 @@ export class Authorize {
     private readonly store: WalletStore,
     private readonly limiter: RateLimiter,
     private readonly answers: AnswerCache<Authorization>,
-    private readonly trialLocks: KeyedLock,
+    private readonly trials: TrialGroups,
     private readonly clock: Clock,
   ) {}
 
@@ -208,7 +208,7 @@ export class Authorize {
     const trialCredit = planVersion.trialCredit;
     const trial = inTrial(customer, now) && trialCredit.isPositive();
     const { job, decision } = trial
-      ? await this.trialLocks.run(`${tenantId}\u0000${customer.fingerprint || `customer:${customer.id}`}`, async () => decideIn(await this.othersSpend(tenantId, customer)))
+      ? await this.trials.run(tenantId, customer, decideIn)
       : await decideIn(undefined);
 
     if (job.kind === "already-recorded" || decision?.kind === "closed-hold") {
@@ -244,18 +244,6 @@ export class Authorize {
       message: `held ${chosen.charge.toString()} ${wallet.currency} for ${chosen.model}`,
       routing: models.length > 1 ? decision.why : "",
     });
-  }
-
-  /** What the other customers sharing the fingerprint have charged and hold now. */
-  private async othersSpend(tenantId: string, customer: Customer): Promise<Decimal> {
-    const ids = customer.fingerprint === "" ? [] : await this.catalog.customerIdsByFingerprint(tenantId, customer.fingerprint);
-    let total = Decimal.ZERO;
-    for (const id of ids) {
-      if (id === customer.id) continue;
-      const w = await this.writer.current({ tenantId, walletId: id });
-      total = total.plus(w.chargedTotal).plus(w.reserved);
-    }
-    return total;
   }
 
   /** The decision against the wallet as it is, in the order the policy chain checks. Pure apart from the rate limiter. */

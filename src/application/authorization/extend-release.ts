@@ -1,18 +1,23 @@
 import { violation } from "../../domain/catalog/field-error.js";
 import { parseAmountIn, type MoneyInput } from "../../domain/catalog/input.js";
+import { subscriptionAt, type Customer } from "../../domain/catalog/customer.js";
+import { planVersionAt } from "../../domain/catalog/plan.js";
+import { exceedsTrialCredit, inTrial } from "../../domain/authorization/trial.js";
 import { Decimal } from "../../domain/money/decimal.js";
 import { rate } from "../../domain/rating/rate.js";
 import { parseQuantities } from "../../domain/rating/usage-event.js";
 import { err, ok, type Result } from "../../domain/result.js";
 import { balanceOf, type Balance } from "../../domain/wallet/balance.js";
 import { available, closedHold, periodUsageOf } from "../../domain/wallet/wallet.js";
+import type { WalletCommand } from "../../domain/wallet/wallet.decide.js";
 import { invalid, notFound, type AppError } from "../errors.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
 import type { Clock } from "../ports/clock.js";
 import type { WalletStore } from "../ports/wallet-store.js";
 import type { FormulaCache } from "../rating/formula-cache.js";
 import { PricingContext } from "../rating/pricing.js";
-import type { WalletWriter } from "../wallet/wallet-writer.js";
+import type { JobResult, WalletWriter } from "../wallet/wallet-writer.js";
+import type { TrialGroups } from "./trial-groups.js";
 import { guardsOf, parseTtl, type DenyReason } from "./authorize.js";
 import { reservationWallet } from "./commit.js";
 
@@ -34,13 +39,15 @@ export type Extension = {
 
 /**
  * Grows a live hold (long agent sessions) by more expected usage or an amount, and gives it a new
- * lifetime from now. The addition must fit the spend caps and what is available, like a new hold.
+ * lifetime from now. The addition must fit the trial credit (while in trial), the spend caps and
+ * what is available, like a new hold.
  */
 export class Extend {
   constructor(
     private readonly catalog: CatalogRepository,
     private readonly formulas: FormulaCache,
     private readonly writer: WalletWriter,
+    private readonly trials: TrialGroups,
     private readonly clock: Clock,
   ) {}
 
@@ -78,14 +85,30 @@ export class Extend {
       amount = priced.value.charge;
     }
     const expiresAt = new Date(now.getTime() + ttl.value);
-    const extended = await this.writer.execute(target.value.key, {
-      type: "ExtendReservation",
-      reservationId: input.reservationId,
-      additional: amount,
-      expiresAt,
-      guards: guardsOf(customer),
-      now,
-    });
+    const command: WalletCommand = { type: "ExtendReservation", reservationId: input.reservationId, additional: amount, expiresAt, guards: guardsOf(customer), now };
+    // While in trial, the addition must also fit the trial credit shared by the customer's
+    // fingerprint, or a small Authorize followed by a large Extend would pass it.
+    const trialCredit = trialCreditAt(ctx, customer, now);
+    let trialRefusal: string | undefined;
+    const extendIn = async (othersSpend: Decimal | undefined): Promise<JobResult> =>
+      this.writer.run(target.value.key, (w) => {
+        if (othersSpend !== undefined && amount.isPositive()) {
+          const groupSpend = othersSpend.plus(w.chargedTotal).plus(w.reserved);
+          if (exceedsTrialCredit(trialCredit, groupSpend, amount)) {
+            trialRefusal = `the trial credit of ${trialCredit.toString()} is used up: ${groupSpend.toString()} spent or held, ${amount.toString()} more needed`;
+            return { commands: [], records: [] };
+          }
+        }
+        trialRefusal = undefined;
+        return { commands: [command], records: [] };
+      });
+    const job = inTrial(customer, now) && trialCredit.isPositive() ? await this.trials.run(tenantId, customer, extendIn) : await extendIn(undefined);
+    // No new hold and no usage record: nothing of this job can collide with another's write.
+    if (job.kind !== "decided") throw new Error("an extension collided with another write");
+    if (trialRefusal !== undefined) {
+      return ok({ decision: "DENY", reason: "TRIAL_LIMIT_REACHED", reserved: hold.amount, currency, expiresAt: hold.expiresAt, message: trialRefusal });
+    }
+    const extended = job.result;
     if (extended.ok) {
       const after = extended.value.wallet.holds.get(input.reservationId);
       return ok({ decision: "ALLOW", reason: undefined, reserved: after?.amount ?? hold.amount.plus(amount), currency, expiresAt, message: `holding ${(after?.amount ?? amount).toString()} ${currency} until ${expiresAt.toISOString()}` });
@@ -111,6 +134,14 @@ export class Extend {
         return invalid(violation("additional_charge", `was refused: ${extended.error}`));
     }
   }
+}
+
+/** The trial credit of the plan version in force for the customer at `now` (zero: no trial limit). */
+function trialCreditAt(ctx: PricingContext, customer: Customer, now: Date): Decimal {
+  const subscription = subscriptionAt(customer, now);
+  const plan = subscription && ctx.plan(subscription.planKey);
+  const version = plan && planVersionAt(plan, now);
+  return version?.trialCredit ?? Decimal.ZERO;
 }
 
 /** Returns an unused hold. Releasing one already closed answers again what it released. */
