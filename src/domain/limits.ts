@@ -42,6 +42,11 @@ export const limits = {
    */
   walletClosedHoldsMax: 64,
   /**
+   * Request ids of extensions one hold remembers (the most recent ones), so a retried Extend
+   * adds nothing twice. A retry of an older extension than that would add again.
+   */
+  holdExtensionIdsMax: 64,
+  /**
    * How far back (before the start of the newest billing period a wallet has usage in)
    * per-period meter totals are kept for `period.<meter>`: the longest lateness window
    * (latenessWindowDaysMax) plus the longest period (a 31-day month), with a margin, so every

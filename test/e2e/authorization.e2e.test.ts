@@ -356,6 +356,26 @@ describe.each(backends())("AuthorizationService over gRPC on %s Postgres", (back
       expect(extensions).toEqual(["0.02", "0.009375", "0"]); // the refused addition wrote nothing
     });
 
+    it("Extend with a request_id adds once: a retry answers the same hold, another request under that id is ALREADY_EXISTS", async () => {
+      await customerWithCredits(catalog, wallet, "ivy", "prepaid", "0.1");
+      const a = await hold("ivy", "ivy-1", "0.03");
+      const request = { reservation_id: a.reservation_id, additional_charge: usd("0.02"), ttl: seconds(120), request_id: "grow-1" };
+      const first = await extend(request);
+      expect([first.decision, first.reserved]).toEqual(["DECISION_ALLOW", usd("0.05")]);
+      const retry = await extend(request);
+      expect(retry).toEqual(first);
+      const conflict = await auth.call("Extend", { ...request, additional_charge: usd("0.03") }).catch((e: grpc.ServiceError) => e);
+      expect((conflict as grpc.ServiceError).code).toBe(grpc.status.ALREADY_EXISTS);
+      expect((conflict as grpc.ServiceError).details).toContain('request_id "grow-1" already extended this hold with a different request');
+      const bad = await auth.call("Extend", { ...request, request_id: "x".repeat(300) }).catch((e: grpc.ServiceError) => e);
+      expect((bad as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect((bad as grpc.ServiceError).details.startsWith("request_id")).toBe(true);
+      expect(money(await balance("ivy"))).toEqual({ available: "0.05", credits: "0.1", reserved: "0.05", overage: "0" });
+      const extensions = (await walletEvents("ivy")).filter((e) => e.type === "ReservationExtended").map((e) => e["reservation_extended"] as { additional: Money; request_id: string });
+      expect(extensions.map((x) => [x.additional.amount, x.request_id])).toEqual([["0.02", "grow-1"]]);
+      await release(a.reservation_id);
+    });
+
     it("Extend is DENY SPEND_CAP_REACHED when the grown hold would pass a spend cap", async () => {
       await customerWithCredits(catalog, wallet, "xena", "prepaid", "1", { limits: { daily_spend_cap: usd("0.1") } });
       const a = await hold("xena", "xena-1", "0.06");

@@ -52,7 +52,16 @@ export function decodeWalletEvent(type: string, p: Json): WalletEvent {
     case "FundsReserved":
       return { type: t, v: 1, reservationId: str(p["reservationId"]), amount: dec(p["amount"]), expiresAt: date(p["expiresAt"]), model: str(p["model"] ?? "") };
     case "ReservationExtended":
-      return { type: t, v: 1, reservationId: str(p["reservationId"]), additional: dec(p["additional"]), expiresAt: date(p["expiresAt"]) };
+      return {
+        type: t,
+        v: 1,
+        reservationId: str(p["reservationId"]),
+        additional: dec(p["additional"]),
+        expiresAt: date(p["expiresAt"]),
+        // Absent from extensions written before extensions carried request ids.
+        requestId: str(p["requestId"] ?? ""),
+        requestFingerprint: str(p["requestFingerprint"] ?? ""),
+      };
     case "ReservationSettled":
       return {
         type: t,
@@ -119,7 +128,13 @@ export function decodeWalletState(s: Json): Wallet {
     }),
   );
   const holds = (s["holds"] as Json[]).map(
-    (h): Hold => ({ reservationId: str(h["reservationId"]), amount: dec(h["amount"]), expiresAt: date(h["expiresAt"]), model: str(h["model"] ?? "") }),
+    (h): Hold => ({
+      reservationId: str(h["reservationId"]),
+      amount: dec(h["amount"]),
+      expiresAt: date(h["expiresAt"]),
+      model: str(h["model"] ?? ""),
+      extensions: ((h["extensions"] ?? []) as Json[]).map((x) => ({ requestId: str(x["requestId"]), fingerprint: str(x["fingerprint"]) })),
+    }),
   );
   const closedHolds = (s["closedHolds"] as [string, Json][]).map(([id, c]): [string, ClosedHold] => [
     id,

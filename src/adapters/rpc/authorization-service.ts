@@ -116,6 +116,7 @@ export class AuthorizationServiceImpl implements ServiceImpl<typeof Authorizatio
         estimatedQuantities: { ...req.estimatedQuantities },
         additionalCharge: moneyInput(req.additionalCharge),
         ttlMs: durationMs(req.ttl),
+        requestId: req.requestId,
       }),
     );
     return {

@@ -78,7 +78,7 @@ function payload(e: DomainWalletEvent, currency: string, at: Date): WalletEvent[
     case "FundsReserved":
       return { case: "fundsReserved", value: { $typeName: "tollgate.v1.FundsReserved", reservationId: e.reservationId, amount: m(e.amount), expiresAt: time(e.expiresAt), model: e.model } };
     case "ReservationExtended":
-      return { case: "reservationExtended", value: { $typeName: "tollgate.v1.ReservationExtended", reservationId: e.reservationId, additional: m(e.additional), expiresAt: time(e.expiresAt) } };
+      return { case: "reservationExtended", value: { $typeName: "tollgate.v1.ReservationExtended", reservationId: e.reservationId, additional: m(e.additional), expiresAt: time(e.expiresAt), requestId: e.requestId } };
     case "ReservationSettled":
       return {
         case: "reservationSettled",

@@ -1,14 +1,15 @@
 import { violation } from "../../domain/catalog/field-error.js";
 import { parseAmountIn, type MoneyInput } from "../../domain/catalog/input.js";
+import { parseExternalId } from "../../domain/catalog/keys.js";
 import { subscriptionAt, type Customer } from "../../domain/catalog/customer.js";
 import { planVersionAt } from "../../domain/catalog/plan.js";
 import { exceedsTrialCredit, inTrial } from "../../domain/authorization/trial.js";
 import { Decimal } from "../../domain/money/decimal.js";
 import { rate } from "../../domain/rating/rate.js";
-import { parseQuantities } from "../../domain/rating/usage-event.js";
+import { canonicalQuantities, parseQuantities } from "../../domain/rating/usage-event.js";
 import { err, ok, type Result } from "../../domain/result.js";
 import { balanceOf, type Balance } from "../../domain/wallet/balance.js";
-import { available, closedHold, periodUsageOf } from "../../domain/wallet/wallet.js";
+import { available, closedHold, periodUsageOf, type Wallet } from "../../domain/wallet/wallet.js";
 import type { WalletCommand } from "../../domain/wallet/wallet.decide.js";
 import { invalid, notFound, type AppError } from "../errors.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
@@ -17,6 +18,7 @@ import type { WalletStore } from "../ports/wallet-store.js";
 import type { FormulaCache } from "../rating/formula-cache.js";
 import { PricingContext } from "../rating/pricing.js";
 import type { JobResult, WalletWriter } from "../wallet/wallet-writer.js";
+import { walletRefusal } from "../wallet/wallet-access.js";
 import type { TrialGroups } from "./trial-groups.js";
 import { guardsOf, parseTtl, type DenyReason } from "./authorize.js";
 import { reservationWallet } from "./commit.js";
@@ -26,6 +28,8 @@ export type ExtendInput = {
   readonly estimatedQuantities: Readonly<Record<string, string>>;
   readonly additionalCharge: MoneyInput | undefined;
   readonly ttlMs: number | undefined;
+  /** The caller's idempotency key for this extension ("" for none). */
+  readonly requestId: string;
 };
 
 export type Extension = {
@@ -56,6 +60,8 @@ export class Extend {
     if (!target.ok) return target;
     const ttl = parseTtl("ttl", input.ttlMs);
     if (!ttl.ok) return ttl;
+    const requestId = input.requestId === "" ? ok("") : parseExternalId("request_id", input.requestId);
+    if (!requestId.ok) return invalid(requestId.error);
     const ctx = await PricingContext.load(this.catalog, this.formulas, tenantId);
     const quantities = parseQuantities("estimated_quantities", input.estimatedQuantities, ctx.meters);
     if (!quantities.ok) return invalid(quantities.error);
@@ -66,6 +72,8 @@ export class Extend {
     const amountGiven = input.additionalCharge !== undefined && input.additionalCharge.amount !== "";
     const additional = amountGiven ? parseAmountIn("additional_charge", input.additionalCharge, currency) : ok(undefined);
     if (!additional.ok) return invalid(additional.error);
+    // What this extension asks for: a retry with the same request id must ask the same.
+    const fingerprint = JSON.stringify([canonicalQuantities(quantities.value), additional.value?.toString() ?? null, ttl.value]);
     let w0 = await this.writer.current(target.value.key);
     // A hold this process does not know may have been placed through another instance.
     if (!w0.holds.has(input.reservationId)) w0 = await this.writer.fresh(target.value.key);
@@ -85,14 +93,26 @@ export class Extend {
       amount = priced.value.charge;
     }
     const expiresAt = new Date(now.getTime() + ttl.value);
-    const command: WalletCommand = { type: "ExtendReservation", reservationId: input.reservationId, additional: amount, expiresAt, guards: guardsOf(customer), now };
+    const command: WalletCommand = {
+      type: "ExtendReservation",
+      reservationId: input.reservationId,
+      additional: amount,
+      expiresAt,
+      guards: guardsOf(customer),
+      requestId: requestId.value,
+      requestFingerprint: fingerprint,
+      now,
+    };
+    // A retry of an extension already applied is answered by the wallet (nothing added), before
+    // any limit: the first call's addition already counts against them.
+    const applied = (w: Wallet) => requestId.value !== "" && (w.holds.get(input.reservationId)?.extensions.some((x) => x.requestId === requestId.value) ?? false);
     // While in trial, the addition must also fit the trial credit shared by the customer's
     // fingerprint, or a small Authorize followed by a large Extend would pass it.
     const trialCredit = trialCreditAt(ctx, customer, now);
     let trialRefusal: string | undefined;
     const extendIn = async (othersSpend: Decimal | undefined): Promise<JobResult> =>
       this.writer.run(target.value.key, (w) => {
-        if (othersSpend !== undefined && amount.isPositive()) {
+        if (othersSpend !== undefined && amount.isPositive() && !applied(w)) {
           const groupSpend = othersSpend.plus(w.chargedTotal).plus(w.reserved);
           if (exceedsTrialCredit(trialCredit, groupSpend, amount)) {
             trialRefusal = `the trial credit of ${trialCredit.toString()} is used up: ${groupSpend.toString()} spent or held, ${amount.toString()} more needed`;
@@ -111,7 +131,10 @@ export class Extend {
     const extended = job.result;
     if (extended.ok) {
       const after = extended.value.wallet.holds.get(input.reservationId);
-      return ok({ decision: "ALLOW", reason: undefined, reserved: after?.amount ?? hold.amount.plus(amount), currency, expiresAt, message: `holding ${(after?.amount ?? amount).toString()} ${currency} until ${expiresAt.toISOString()}` });
+      const reserved = after?.amount ?? hold.amount.plus(amount);
+      // A retry answers with the hold as it is (its expiry set by the first call).
+      const until = after?.expiresAt ?? expiresAt;
+      return ok({ decision: "ALLOW", reason: undefined, reserved, currency, expiresAt: until, message: `holding ${reserved.toString()} ${currency} until ${until.toISOString()}` });
     }
     const current = await this.writer.current(target.value.key);
     const still = current.holds.get(input.reservationId);
@@ -130,6 +153,8 @@ export class Extend {
         return err({ kind: "FAILED_PRECONDITION", message: "the reservation is already settled, released or lapsed" });
       case "UNKNOWN_RESERVATION":
         return notFound("reservation", input.reservationId);
+      case "EXTENSION_CONFLICT":
+        return err(walletRefusal(extended.error, { requestId: requestId.value }));
       default:
         return invalid(violation("additional_charge", `was refused: ${extended.error}`));
     }

@@ -82,7 +82,13 @@ export async function ensureOpen(writer: WalletWriter, wallet: CustomerWallet, n
 }
 
 /** What a refusal concerns, so its message can name it. */
-export type RefusalContext = { readonly grantId?: string; readonly reservationId?: string; readonly amountField?: string; readonly expiryField?: string };
+export type RefusalContext = {
+  readonly grantId?: string;
+  readonly reservationId?: string;
+  readonly requestId?: string;
+  readonly amountField?: string;
+  readonly expiryField?: string;
+};
 
 /** How a wallet's refusals read to callers. */
 export function walletRefusal(rejection: WalletRejection, context: RefusalContext): AppError {
@@ -92,6 +98,8 @@ export function walletRefusal(rejection: WalletRejection, context: RefusalContex
       return { kind: "ALREADY_EXISTS", resource: "grant", id: context.grantId ?? "", detail: `grant "${context.grantId ?? ""}" exists with different content` };
     case "RESERVATION_ID_CONFLICT":
       return { kind: "ALREADY_EXISTS", resource: "reservation", id: context.reservationId ?? "", detail: "a reservation with this id exists with a different amount" };
+    case "EXTENSION_CONFLICT":
+      return { kind: "ALREADY_EXISTS", resource: "extension", id: context.requestId ?? "", detail: `request_id "${context.requestId ?? ""}" already extended this hold with a different request` };
     case "SETTLEMENT_CONFLICT":
       return { kind: "ALREADY_EXISTS", resource: "reservation", id: context.reservationId ?? "", detail: "this reservation was already settled with different usage" };
     case "AMOUNT_NOT_POSITIVE":

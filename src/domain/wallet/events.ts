@@ -35,7 +35,16 @@ export type WalletEvent =
       /** The model the hold is for, so its settlement can be rated ("" when none). */
       readonly model: string;
     }
-  | { readonly type: "ReservationExtended"; readonly v: 1; readonly reservationId: string; readonly additional: Decimal; readonly expiresAt: Date }
+  | {
+      readonly type: "ReservationExtended";
+      readonly v: 1;
+      readonly reservationId: string;
+      readonly additional: Decimal;
+      readonly expiresAt: Date;
+      /** The caller's id for this extension ("" when it gave none), and what it asked for. */
+      readonly requestId: string;
+      readonly requestFingerprint: string;
+    }
   | {
       readonly type: "ReservationSettled";
       readonly v: 1;

@@ -48,6 +48,13 @@ export type WalletCommand =
       readonly reservationId: string;
       readonly additional: Decimal;
       readonly expiresAt: Date;
+      /**
+       * The caller's id for this extension ("" for none): an extension of the hold with this id
+       * and this fingerprint (what was asked) is not applied again; another fingerprint is
+       * EXTENSION_CONFLICT.
+       */
+      readonly requestId?: string;
+      readonly requestFingerprint?: string;
       /** Spend caps the enlarged hold must respect (its open-hold count does not change). */
       readonly guards?: HoldGuards;
       readonly now: Date;
@@ -89,7 +96,8 @@ export type WalletRejection =
   | "CONCURRENCY_LIMIT_REACHED"
   | "UNKNOWN_RESERVATION"
   | "RESERVATION_CLOSED"
-  | "SETTLEMENT_CONFLICT";
+  | "SETTLEMENT_CONFLICT"
+  | "EXTENSION_CONFLICT";
 
 /** Grants in drawdown order: highest priority, then soonest expiry (never last), then oldest. */
 export function drawdownOrder(grants: Iterable<Grant>): Grant[] {
@@ -230,12 +238,16 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
     case "ExtendReservation": {
       const hold = w.holds.get(c.reservationId);
       if (!hold) return err(closedHold(w, c.reservationId) ? "RESERVATION_CLOSED" : "UNKNOWN_RESERVATION");
+      const requestId = c.requestId ?? "";
+      const fingerprint = c.requestFingerprint ?? "";
+      const earlier = requestId === "" ? undefined : hold.extensions.find((x) => x.requestId === requestId);
+      if (earlier) return earlier.fingerprint === fingerprint ? ok([]) : err("EXTENSION_CONFLICT");
       if (c.additional.isNegative()) return err("AMOUNT_NEGATIVE");
       if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");
       const refused = c.guards ? guardRefusal(c.guards, w, c.additional, c.now, false) : undefined;
       if (refused) return err(refused);
       if (c.additional.gt(available(w))) return err("INSUFFICIENT_FUNDS");
-      return ok([{ type: "ReservationExtended", v: 1, reservationId: c.reservationId, additional: c.additional, expiresAt: c.expiresAt }]);
+      return ok([{ type: "ReservationExtended", v: 1, reservationId: c.reservationId, additional: c.additional, expiresAt: c.expiresAt, requestId, requestFingerprint: fingerprint }]);
     }
     case "SettleReservation": {
       if (c.charged.isNegative()) return err("AMOUNT_NEGATIVE");

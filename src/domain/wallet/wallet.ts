@@ -22,8 +22,18 @@ export type Grant = {
   readonly expiryWarned: boolean;
 };
 
+/** A retried-safe extension of a hold: the caller's id for it, and what it asked for. */
+export type HoldExtension = { readonly requestId: string; readonly fingerprint: string };
+
 /** An open hold, and the model it was placed for (its settlement is rated for that model). */
-export type Hold = { readonly reservationId: string; readonly amount: Decimal; readonly expiresAt: Date; readonly model: string };
+export type Hold = {
+  readonly reservationId: string;
+  readonly amount: Decimal;
+  readonly expiresAt: Date;
+  readonly model: string;
+  /** The most recent extensions that carried a request id, oldest first (`limits.holdExtensionIdsMax`). */
+  readonly extensions: readonly HoldExtension[];
+};
 
 /**
  * What was charged on the current UTC day and month, for daily and monthly spend caps. Only the
@@ -290,7 +300,7 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
     case "FundsReserved":
       return next(w, {
         version,
-        holds: w.holds.set(e.reservationId, { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt, model: e.model }),
+        holds: w.holds.set(e.reservationId, { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt, model: e.model, extensions: [] }),
         reserved: w.reserved.plus(e.amount),
         holdExpiries: expiryAdd(w.holdExpiries, e.expiresAt.getTime(), e.reservationId),
       });
@@ -299,7 +309,13 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
       assert(hold, `extension of unknown hold ${e.reservationId}`);
       return next(w, {
         version,
-        holds: w.holds.set(e.reservationId, { reservationId: hold.reservationId, amount: hold.amount.plus(e.additional), expiresAt: e.expiresAt, model: hold.model }),
+        holds: w.holds.set(e.reservationId, {
+          reservationId: hold.reservationId,
+          amount: hold.amount.plus(e.additional),
+          expiresAt: e.expiresAt,
+          model: hold.model,
+          extensions: e.requestId === "" ? hold.extensions : [...hold.extensions, { requestId: e.requestId, fingerprint: e.requestFingerprint }].slice(-limits.holdExtensionIdsMax),
+        }),
         reserved: w.reserved.plus(e.additional),
         holdExpiries: expiryAdd(expiryRemove(w.holdExpiries, hold.expiresAt.getTime(), e.reservationId), e.expiresAt.getTime(), e.reservationId),
       });

@@ -2,7 +2,9 @@ import { describe, expect, it } from "@jest/globals";
 import { Decimal } from "../../../../src/domain/money/decimal.js";
 import type { WalletEvent } from "../../../../src/domain/wallet/events.js";
 import { decide, type WalletCommand } from "../../../../src/domain/wallet/wallet.decide.js";
-import { available, creditsRemaining, initialWallet, replay, reserved, type Wallet } from "../../../../src/domain/wallet/wallet.js";
+import { available, creditsRemaining, initialWallet, replay, reserved, walletParts, type Wallet } from "../../../../src/domain/wallet/wallet.js";
+import { limits } from "../../../../src/domain/limits.js";
+import { decodeWalletState } from "../../../../src/adapters/postgres/wallet-codec.js";
 
 const d = (text: string): Decimal => {
   const parsed = Decimal.parse(text);
@@ -143,6 +145,38 @@ describe("a prepaid wallet", () => {
     expect(decide(grant("g", "2"), wallet)).toEqual({ ok: false, error: "GRANT_ID_CONFLICT" });
     expect(decide(grant("h", "1", { expiresAt: t0 }), wallet)).toEqual({ ok: false, error: "EXPIRY_NOT_IN_FUTURE" });
     expect(decide(grant("h", "0"), wallet)).toEqual({ ok: false, error: "AMOUNT_NOT_POSITIVE" });
+  });
+
+  it("applies an extension with a request id once: a retry adds nothing, another request under that id is a conflict", () => {
+    const extend = (requestId: string, amount: string, fingerprint = `ask ${amount}`): WalletCommand => ({
+      type: "ExtendReservation",
+      reservationId: "h",
+      additional: d(amount),
+      expiresAt: after(2 * hour),
+      requestId,
+      requestFingerprint: fingerprint,
+      now: t0,
+    });
+    const { wallet, events } = run([open(), grant("g", "1"), reserve("h", "0.1"), extend("x1", "0.2")]);
+    expect(events.at(-1)).toMatchObject({ type: "ReservationExtended", requestId: "x1", requestFingerprint: "ask 0.2" });
+    expect(reserved(wallet).toString()).toBe("0.3");
+    expect(decide(extend("x1", "0.2"), wallet)).toEqual({ ok: true, value: [] });
+    expect(decide(extend("x1", "0.5"), wallet)).toEqual({ ok: false, error: "EXTENSION_CONFLICT" });
+    // Without a request id every extension applies; the hold remembers its ids through a snapshot.
+    expect(run([extend("", "0.1"), extend("", "0.1")], wallet).wallet.reserved.toString()).toBe("0.5");
+    const restored = decodeWalletState(JSON.parse(JSON.stringify(walletParts(wallet))) as Record<string, unknown>);
+    expect(restored.holds.get("h")?.extensions).toEqual([{ requestId: "x1", fingerprint: "ask 0.2" }]);
+    expect(decide(extend("x1", "0.2"), restored)).toEqual({ ok: true, value: [] });
+  });
+
+  it("remembers the most recent extension ids of a hold, up to the limit", () => {
+    let { wallet } = run([open(), grant("g", "1000"), reserve("h", "0")]);
+    const extend = (i: number): WalletCommand => ({ type: "ExtendReservation", reservationId: "h", additional: d("0.001"), expiresAt: after(hour), requestId: `x${i}`, requestFingerprint: "f", now: t0 });
+    for (let i = 0; i < limits.holdExtensionIdsMax + 5; i++) wallet = run([extend(i)], wallet).wallet;
+    const ids = wallet.holds.get("h")?.extensions.map((x) => x.requestId) ?? [];
+    expect(ids).toHaveLength(limits.holdExtensionIdsMax);
+    expect(ids[0]).toBe("x5");
+    expect(decide(extend(limits.holdExtensionIdsMax + 4), wallet)).toEqual({ ok: true, value: [] });
   });
 
   it("refuses everything before it is opened", () => {
