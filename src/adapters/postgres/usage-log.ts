@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from "kysely";
-import type { ChainedRecord, GroupBy, PageCursor, StoredChain, SummaryRow, UsageLog, UsageQuery, UsageRecord } from "../../application/ports/usage-log.js";
+import type { ChainedRecord, GroupBy, PageCursor, RecordedUsage, StoredChain, SummaryRow, UsageLog, UsageQuery } from "../../application/ports/usage-log.js";
 import { Decimal } from "../../domain/money/decimal.js";
 import { decimalFromDb } from "./decimal-column.js";
 import type { Database } from "./tables/index.js";
@@ -44,6 +44,21 @@ const canonicalText = (o: Record<string, string>): Record<string, string> => sor
 
 const zero = Decimal.ZERO;
 
+type FoundRow = {
+  event_id: string;
+  customer_id: string;
+  model: string;
+  occurred_at: Date;
+  charge: string;
+  currency: string;
+  cost: string;
+  cost_currency: string;
+  reservation_id: string | null;
+  released: string | null;
+  overage: string | null;
+  content_hash: string;
+};
+
 type SumRow = { key: string; currency: string; cost_currency: string; charge: string | null; cost: string | null; events: string };
 type QuantityRow = { key: string; currency: string; cost_currency: string; meter: string; quantity: string | null };
 
@@ -51,10 +66,34 @@ type QuantityRow = { key: string; currency: string; cost_currency: string; meter
 export class PostgresUsageLog implements UsageLog {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async find(tenantId: string, eventIds: readonly string[]): Promise<ReadonlyMap<string, UsageRecord>> {
+  async find(tenantId: string, eventIds: readonly string[]): Promise<ReadonlyMap<string, RecordedUsage>> {
     if (eventIds.length === 0) return new Map();
-    const rows = await this.db.selectFrom("usage_events").selectAll().where("tenant_id", "=", tenantId).where("event_id", "=", sql<string>`any(${[...eventIds]}::text[])`).execute();
-    return new Map(rows.map((r) => [r.event_id, recordOf(r).record]));
+    // Every ingestion call asks this of all its ids, and a replay of a recorded batch gets all
+    // of them back: only the columns an answer needs (quantities and attributes, the bulk of a
+    // row, are vouched for by the content hash), in a statement prepared once per connection.
+    const { rows } = await sql<FoundRow>`/* prepare: usage_find */
+      select event_id, customer_id, model, occurred_at, charge::text as charge, currency, cost::text as cost, cost_currency,
+             reservation_id, released::text as released, overage::text as overage, content_hash
+        from usage_events where tenant_id = ${tenantId} and event_id = any(${[...eventIds]}::text[])`.execute(this.db);
+    return new Map(
+      rows.map((r) => [
+        r.event_id,
+        {
+          eventId: r.event_id,
+          customerId: r.customer_id,
+          model: r.model,
+          occurredAt: r.occurred_at,
+          charge: decimalFromDb(r.charge),
+          currency: r.currency,
+          cost: decimalFromDb(r.cost),
+          costCurrency: r.cost_currency,
+          reservationId: r.reservation_id ?? undefined,
+          released: r.released === null ? undefined : decimalFromDb(r.released),
+          overage: r.overage === null ? undefined : decimalFromDb(r.overage),
+          contentHash: r.content_hash,
+        },
+      ]),
+    );
   }
 
   private where(tenantId: string, q: UsageQuery) {

@@ -93,10 +93,19 @@ export type PageCursor = { readonly occurredAt: Date; readonly eventId: string }
 /** One customer's chain as stored: its records in order, and the head its balance row records. */
 export type StoredChain = { readonly customerId: string; readonly head: LogHead };
 
+/**
+ * What a retry of a recorded event is answered with (and checked against): the record without
+ * its quantities and attributes, which the content hash stands for.
+ */
+export type RecordedUsage = Pick<
+  UsageRecord,
+  "eventId" | "customerId" | "model" | "occurredAt" | "charge" | "currency" | "cost" | "costCurrency" | "reservationId" | "released" | "overage" | "contentHash"
+>;
+
 /** The recorded usage, read side. Every call is scoped to one tenant. */
 export interface UsageLog {
-  /** Records with these event ids, by event id. */
-  find(tenantId: string, eventIds: readonly string[]): Promise<ReadonlyMap<string, UsageRecord>>;
+  /** What was recorded under these event ids, by event id: the duplicate check of every write. */
+  find(tenantId: string, eventIds: readonly string[]): Promise<ReadonlyMap<string, RecordedUsage>>;
   summarize(tenantId: string, query: UsageQuery, groupBy: GroupBy): Promise<{ readonly rows: readonly SummaryRow[]; readonly totals: readonly SummaryRow[] }>;
   /** Up to `limit` records after `after`, by (occurred_at, event_id). */
   list(tenantId: string, query: UsageQuery, after: PageCursor | undefined, limit: number): Promise<readonly ChainedRecord[]>;

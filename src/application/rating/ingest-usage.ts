@@ -11,7 +11,7 @@ import { invalid, type AppError } from "../errors.js";
 import { violation } from "../../domain/catalog/field-error.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
 import type { Clock } from "../ports/clock.js";
-import type { UsageLog, UsageLogHasher, UsageRecord } from "../ports/usage-log.js";
+import type { RecordedUsage, UsageLog, UsageLogHasher, UsageRecord } from "../ports/usage-log.js";
 import type { WalletWriter } from "../wallet/wallet-writer.js";
 import type { FormulaCache } from "./formula-cache.js";
 import type { InFlightIds } from "./in-flight-ids.js";
@@ -38,7 +38,7 @@ type Candidate = { readonly index: number; readonly event: UsageEvent; readonly 
 type Priced = Candidate & { readonly terms: RatingTerms; readonly customer: Customer };
 
 const rejected = (eventId: string, error: string): IngestOutcome => ({ eventId, status: "REJECTED", charge: undefined, cost: undefined, error });
-const fromRecord = (r: UsageRecord, status: IngestStatus): IngestOutcome => ({
+const fromRecord = (r: RecordedUsage, status: IngestStatus): IngestOutcome => ({
   eventId: r.eventId,
   status,
   charge: { amount: r.charge, currency: r.currency },
@@ -148,7 +148,7 @@ export class IngestUsage {
   }
 
   /** What is decided before writing: duplicate, refused, or priced and ready. */
-  private async screen(ctx: PricingContext, c: Candidate, existing: UsageRecord | undefined, now: Date, recordedHere: ReadonlyMap<string, number>): Promise<IngestOutcome | Priced> {
+  private async screen(ctx: PricingContext, c: Candidate, existing: RecordedUsage | undefined, now: Date, recordedHere: ReadonlyMap<string, number>): Promise<IngestOutcome | Priced> {
     const field = `events[${c.index}]`;
     const id = c.event.eventId;
     if (existing) {
