@@ -69,7 +69,8 @@ if (want("wallet")) {
   const pg = r["pgbench hot-row conditional UPDATE (16 clients)"];
   const pair = (name) => {
     const v = r[name];
-    return `| ${name}, reserve+settle pairs | ${fmt(v.rate)} pairs/s (${fmt(v.rate * 2)} commands/s) | ${fmt(v.p50Ms, 1)} / ${fmt(v.p99Ms, 1)} ms per pair | ${fmt(v.rate / pg.tps, 2)} |`;
+    const reserveLatency = v.reserveP99Ms === undefined ? "" : `; ${fmt(v.reserveP50Ms, 1)} / ${fmt(v.reserveP99Ms, 1)} ms per reservation`;
+    return `| ${name}, reserve+settle pairs | ${fmt(v.rate)} pairs/s (${fmt(v.rate * 2)} commands/s) | ${fmt(v.p50Ms, 1)} / ${fmt(v.p99Ms, 1)} ms per pair${reserveLatency} | ${fmt(v.rate / pg.tps, 2)} (commands: ${fmt((2 * v.rate) / pg.tps, 2)}) |`;
   };
   const held = (concurrency) => {
     const v = r[`hot wallet, reservations, ${concurrency} callers`];

@@ -41,11 +41,16 @@ const reserveOnly = (writer, key) => async () => {
   if (!r.ok) throw new Error(r.error);
 };
 
+/** Latency of each reservation inside the pairs (the settle after it is not counted). */
+let reserveLatencies = [];
+
 /** One durable reservation, then its settlement: holds do not pile up, as in real traffic. */
 const reserve = (writer, key) => async () => {
   const now = new Date();
   const reservationId = `r${++seq}`;
+  const started = performance.now();
   const r = await writer.execute(key, { type: "ReserveFunds", reservationId, amount: cent, expiresAt: new Date(now.getTime() + 3_600_000), now });
+  reserveLatencies.push(performance.now() - started);
   if (!r.ok) throw new Error(r.error);
   const s = await writer.execute(key, { type: "SettleReservation", reservationId, eventId: `e${reservationId}`, charged: cent, now });
   if (!s.ok) throw new Error(s.error);
@@ -91,7 +96,16 @@ export async function runWallet({ seconds = 10 } = {}) {
     const held = await fund(writer, "held");
     for (const concurrency of [64, 256]) results[`hot wallet, reservations, ${concurrency} callers`] = await closedLoop({ concurrency, seconds, call: reserveOnly(writer, held) });
     const hot = await fund(writer, "hot");
-    for (const concurrency of [64, 256]) results[`hot wallet, ${concurrency} callers`] = await closedLoop({ concurrency, seconds, call: reserve(writer, hot) });
+    for (const concurrency of [64, 256]) {
+      // Reservation latencies from the end of the warm-up on (closedLoop warms up for 2 s).
+      const warm = setTimeout(() => (reserveLatencies = []), 2000);
+      const measured = await closedLoop({ concurrency, seconds, call: reserve(writer, hot) });
+      clearTimeout(warm);
+      const sorted = reserveLatencies.sort((a, b) => a - b);
+      const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+      results[`hot wallet, ${concurrency} callers`] = { ...measured, reserveP50Ms: pct(50), reserveP99Ms: pct(99) };
+      reserveLatencies = [];
+    }
 
     progress("creating 10k wallets");
     const wallets = 10_000;

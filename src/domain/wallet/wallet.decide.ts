@@ -17,8 +17,20 @@ export type HoldGuards = {
   readonly maxOpenHolds: number;
 };
 
-/** The UTC calendar day of `at` as YYYY-MM-DD: the window spend caps count in. */
-export const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
+const dayMs = 86_400_000;
+/** The last day formatted (a pure memo: the same input always gives the same text). */
+let lastDay = { number: Number.NaN, text: "" };
+
+/**
+ * The UTC calendar day of `at` as YYYY-MM-DD: the window spend caps count in. Every hold and
+ * settlement asks, nearly always for the same day, so the text of the last day is kept rather
+ * than formatting a date each time.
+ */
+export function utcDay(at: Date): string {
+  const day = Math.floor(at.getTime() / dayMs);
+  if (day !== lastDay.number) lastDay = { number: day, text: at.toISOString().slice(0, 10) };
+  return lastDay.text;
+}
 
 /** What callers ask of a wallet. Time arrives on the command; decide never reads a clock. */
 export type WalletCommand =

@@ -259,7 +259,12 @@ function drawn(w: Wallet, drawdowns: readonly { grantId: string; amount: Decimal
 
 function withoutHold(w: Wallet, reservationId: string, ended: DistributiveOmit<ClosedHold, "model">): Wallet {
   const hold = w.holds.get(reservationId);
-  const closed: ClosedHold = { ...ended, model: hold?.model ?? closedHold(w, reservationId)?.model ?? "" };
+  const model = hold?.model ?? closedHold(w, reservationId)?.model ?? "";
+  // Built field by field rather than spread (see `next`): this runs for every settlement.
+  const closed: ClosedHold =
+    ended.kind === "settled"
+      ? { kind: "settled", eventId: ended.eventId, charged: ended.charged, released: ended.released, overage: ended.overage, model }
+      : { kind: "released", released: ended.released, expired: ended.expired, model };
   // A settlement may follow a hold that already lapsed (usage is recorded regardless).
   assert(hold || (closed.kind === "settled" && closedHold(w, reservationId)), `event closes unknown hold ${reservationId}`);
   return next(w, {

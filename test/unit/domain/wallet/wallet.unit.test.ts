@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { Decimal } from "../../../../src/domain/money/decimal.js";
 import type { WalletEvent } from "../../../../src/domain/wallet/events.js";
-import { decide, type WalletCommand } from "../../../../src/domain/wallet/wallet.decide.js";
+import { decide, utcDay, type WalletCommand } from "../../../../src/domain/wallet/wallet.decide.js";
 import { available, creditsRemaining, initialWallet, replay, reserved, walletParts, type Wallet } from "../../../../src/domain/wallet/wallet.js";
 import { limits } from "../../../../src/domain/limits.js";
 import { decodeWalletState } from "../../../../src/adapters/postgres/wallet-codec.js";
@@ -177,6 +177,13 @@ describe("a prepaid wallet", () => {
     expect(ids).toHaveLength(limits.holdExtensionIdsMax);
     expect(ids[0]).toBe("x5");
     expect(decide(extend(limits.holdExtensionIdsMax + 4), wallet)).toEqual({ ok: true, value: [] });
+  });
+
+  it("counts spend on the UTC day of each command, across midnight and back", () => {
+    expect(utcDay(new Date("2026-12-01T23:59:59.999Z"))).toBe("2026-12-01");
+    expect(utcDay(new Date("2026-12-02T00:00:00.000Z"))).toBe("2026-12-02");
+    expect(utcDay(new Date("2026-12-01T12:00:00.000Z"))).toBe("2026-12-01");
+    expect(utcDay(new Date("1969-12-31T23:00:00.000Z"))).toBe("1969-12-31");
   });
 
   it("refuses everything before it is opened", () => {
