@@ -91,6 +91,8 @@ if (want("wallet")) {
     pair("10k wallets, Zipf(1), 256 callers"),
     `| pgbench conditional UPDATE of one hot row, 16 clients (baseline) | ${fmt(pg.tps)} tx/s | avg ${fmt(pg.latencyAvgMs, 2)} ms | 1 |`,
     "",
+    `Each row and the pgbench baseline: the median (by rate) of ${pg.repeats ?? 1} runs, interleaved with the others.`,
+    "",
     `Skewed vs uniform (Zipf / uniform pairs/s): **${fmt(skewed / uniform, 2)}** (goal ≥ 0.9).`,
     "",
     `Loading a wallet (snapshot + tail, no cache): 10 events ${fmt(r["load, 10 events"].ms, 2)} ms, 100k events ${fmt(r["load, 100k events"].ms, 2)} ms: **${fmt(r["load, 100k events"].ms / r["load, 10 events"].ms, 2)}x** (goal ≤ 2x).`,
