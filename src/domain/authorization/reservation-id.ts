@@ -5,17 +5,31 @@
  */
 const prefix = "rsv";
 
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Whether every character is ASCII: then the text is its own UTF-8 byte string. */
+const ascii = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+};
+
 const encode = (text: string): string => {
-  let out = "";
-  for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
-  return btoa(out).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  // Ids are printable ASCII in practice (the API's id rules): skip the UTF-8 round trip then.
+  let bytes = text;
+  if (!ascii(text)) {
+    bytes = "";
+    for (const byte of utf8Encoder.encode(text)) bytes += String.fromCharCode(byte);
+  }
+  return btoa(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 };
 
 const decode = (part: string): string | undefined => {
   if (!/^[A-Za-z0-9_-]+$/.test(part)) return undefined;
   try {
     const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    if (ascii(binary)) return binary;
+    return utf8Decoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
   } catch {
     return undefined;
   }
