@@ -1,14 +1,10 @@
 import type { Customer } from "../../domain/catalog/customer.js";
 import type { Model } from "../../domain/catalog/model.js";
 import type { Plan } from "../../domain/catalog/plan.js";
-import { planVersionAt } from "../../domain/catalog/plan.js";
-import { subscriptionAt } from "../../domain/catalog/customer.js";
-import { Decimal } from "../../domain/money/decimal.js";
 import type { Result } from "../../domain/result.js";
 import { termsAt, type RatingRejection, type RatingTerms } from "../../domain/rating/terms.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
-import type { WalletKey } from "../ports/wallet-store.js";
-import { periodAllowance, type CustomerWallet } from "../wallet/wallet-access.js";
+import { walletTermsOf, type CustomerWallet } from "../wallet/wallet-access.js";
 import type { FormulaCache } from "./formula-cache.js";
 
 /**
@@ -61,19 +57,8 @@ export class PricingContext {
     return termsAt(customer, this.plans, model, at, (source, kind) => this.formulas.compile(source, kind, this.meters));
   }
 
-  /**
-   * The customer's wallet: in its plans' currency, with the overage limit and this period's
-   * allowance of the plan in force at `now`.
-   */
+  /** The customer's wallet terms at `now` (currency, overage limit, allowance): see walletTermsOf. */
   walletOf(customer: Customer, now: Date): CustomerWallet {
-    const key: WalletKey = { tenantId: this.tenantId, walletId: customer.id };
-    const current = customer.subscriptions[customer.subscriptions.length - 1];
-    const currency = (current && this.plans.get(current.planKey)?.currency) ?? "";
-    const subscribed = subscriptionAt(customer, now);
-    const inForce = subscribed ?? current;
-    const plan = inForce && this.plans.get(inForce.planKey);
-    const version = plan && planVersionAt(plan, now);
-    const allowance = subscribed && plan && version ? periodAllowance(plan.key, version, now) : undefined;
-    return { key, currency, overageLimit: version?.overageLimit ?? Decimal.ZERO, allowance };
+    return walletTermsOf(this.tenantId, customer, (key) => this.plans.get(key), now);
   }
 }

@@ -1,6 +1,6 @@
-import { subscriptionAt } from "../../domain/catalog/customer.js";
+import { subscriptionAt, type Customer } from "../../domain/catalog/customer.js";
 import { billingPeriodAt } from "../../domain/catalog/period.js";
-import { planVersionAt, type PlanVersion } from "../../domain/catalog/plan.js";
+import { planVersionAt, type Plan, type PlanVersion } from "../../domain/catalog/plan.js";
 import { Decimal } from "../../domain/money/decimal.js";
 import { ok, type Result } from "../../domain/result.js";
 import type { WalletCommand, WalletRejection } from "../../domain/wallet/wallet.decide.js";
@@ -39,19 +39,33 @@ export function periodAllowance(planKey: string, version: PlanVersion, now: Date
   return { grantId: `allowance:${period.start.toISOString()}`, amount: version.includedCredit, expiresAt: period.end, reference: `${planKey} v${version.version}` };
 }
 
+/**
+ * What the customer's wallet is opened and kept in line with at `now`: the currency of its plans
+ * (the latest subscription's: plans of one customer share a currency), the overage limit of the
+ * plan version in force (a ChangePlan may be dated in the future; before the first subscription
+ * starts, the latest plan's), and this period's allowance, only while a subscription is in force.
+ */
+export function walletTermsOf(tenantId: string, customer: Customer, planOf: (key: string) => Plan | undefined, now: Date): CustomerWallet {
+  const key: WalletKey = { tenantId, walletId: customer.id };
+  const latest = customer.subscriptions[customer.subscriptions.length - 1];
+  const currency = (latest && planOf(latest.planKey)?.currency) ?? "";
+  const subscribed = subscriptionAt(customer, now);
+  const inForce = subscribed ?? latest;
+  const plan = inForce && planOf(inForce.planKey);
+  const version = plan && planVersionAt(plan, now);
+  const allowance = subscribed && plan && version ? periodAllowance(plan.key, version, now) : undefined;
+  return { key, currency, overageLimit: version?.overageLimit ?? Decimal.ZERO, allowance };
+}
+
 /** Finds the customer (NOT_FOUND otherwise) and what its wallet is opened with. */
 export async function customerWallet(catalog: CatalogRepository, clock: Clock, tenantId: string, customerId: string): Promise<Result<CustomerWallet, AppError>> {
   const loaded = await loadCustomerWithPlan(catalog, tenantId, customerId);
   if (!loaded.ok) return loaded;
   const { customer, plan } = loaded.value;
-  // The plan in force now, not the last one: a ChangePlan may be dated in the future. Plans of
-  // one customer share a currency, so only the overage limit depends on this.
   const now = clock.now();
   const inForce = subscriptionAt(customer, now);
-  const planNow = inForce && inForce.planKey !== plan.key ? ((await catalog.getPlan(tenantId, inForce.planKey)) ?? plan) : plan;
-  const version = planVersionAt(planNow, now);
-  const allowance = inForce && version ? periodAllowance(planNow.key, version, now) : undefined;
-  return ok({ key: { tenantId, walletId: customer.id }, currency: plan.currency, overageLimit: version?.overageLimit ?? Decimal.ZERO, allowance });
+  const planNow = inForce && inForce.planKey !== plan.key ? await catalog.getPlan(tenantId, inForce.planKey) : undefined;
+  return ok(walletTermsOf(tenantId, customer, (key) => (key === plan.key ? plan : key === planNow?.key ? planNow : undefined), now));
 }
 
 /**
