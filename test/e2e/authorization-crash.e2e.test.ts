@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import pg from "pg";
 import { costPlusCharge, costOf, customerWithCredits, defineAuthzCatalog, reservationIdOf, ts, usd, type ModelKey, type Money, type Timestamp } from "../support/authz-catalog.js";
 import { runCli, serveProcess, type ServedProcess } from "../support/cli-process.js";
-import { backends, createServerDatabase } from "../support/databases.js";
+import { backends, createServerDatabase, otherSessionsEnded } from "../support/databases.js";
 import { exact, sum, text } from "../support/exact-decimal.js";
 import { grpcService, type GrpcCall } from "../support/grpc-client.js";
 
@@ -139,6 +139,7 @@ serverOnly("Authorize, Commit and IngestUsage across a kill -9 of the server (re
     doomedAuth.close();
     doomedRating.close();
     expect(first.child.signalCode).toBe("SIGKILL");
+    await otherSessionsEnded(db);
     const afterCrash = await counts();
     await db.end();
     // The crash really cut the work short: usage recorded but not all of it, holds placed but

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "@jest/globals";
 import pg from "pg";
 import { runCli, serveProcess, type ServedProcess } from "../support/cli-process.js";
-import { backends, createServerDatabase } from "../support/databases.js";
+import { backends, createServerDatabase, otherSessionsEnded } from "../support/databases.js";
 import { exact, sum, text } from "../support/exact-decimal.js";
 import { grpcService } from "../support/grpc-client.js";
 import { defineRatingCatalog, expectedCharge, expectedCost, ts, type Meter, type ModelKey } from "../support/rating-catalog.js";
@@ -92,6 +92,7 @@ serverOnly("IngestUsage across a kill -9 of the server (real process, server Pos
     await Promise.all(inFlight);
     doomed.close();
     expect(first.child.signalCode).toBe("SIGKILL");
+    await otherSessionsEnded(db);
     const beforeReplay = await recorded();
     await db.end();
     // The crash really cut the work short.

@@ -37,3 +37,18 @@ export async function createServerDatabase(): Promise<{ url: string; drop(): Pro
     },
   };
 }
+
+/**
+ * Waits until `client` is the only session on its database. After a kill -9 of a server, the
+ * statements it had already sent still run to their end, and commit, in Postgres; what the crash
+ * left is only settled once the dead process's sessions are gone.
+ */
+export async function otherSessionsEnded(client: pg.Client, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()");
+    if ((rows[0]?.n ?? 0) === 0) return;
+    if (Date.now() > deadline) throw new Error("the killed server's database sessions did not end");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
