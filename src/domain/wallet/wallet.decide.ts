@@ -186,13 +186,18 @@ const alert = (kind: AlertKind, threshold: Decimal, availableNow: Decimal, grant
  */
 function alertsFor(before: Wallet, after: Wallet, events: readonly WalletEvent[]): WalletEvent[] {
   const alerts: WalletEvent[] = [];
-  const availableBefore = available(before);
-  const availableAfter = available(after);
-  for (const e of events) if (e.type === "CreditsExpired") alerts.push(alert("CREDITS_EXPIRED", e.amount, availableAfter, e.grantId));
-  for (const t of after.thresholds) if (availableBefore.gte(t) && availableAfter.lt(t)) alerts.push(alert("LOW_BALANCE", t, availableAfter));
-  if (!before.overageUsed.isPositive() && after.overageUsed.isPositive()) alerts.push(alert("OVERAGE_STARTED", Decimal.ZERO, availableAfter));
+  // `available` is worked out only when an alert may need it: most commands raise none, and
+  // this runs for every command.
+  let availableAfterKnown: Decimal | undefined;
+  const availableAfter = (): Decimal => (availableAfterKnown ??= available(after));
+  for (const e of events) if (e.type === "CreditsExpired") alerts.push(alert("CREDITS_EXPIRED", e.amount, availableAfter(), e.grantId));
+  if (after.thresholds.length > 0) {
+    const availableBefore = available(before);
+    for (const t of after.thresholds) if (availableBefore.gte(t) && availableAfter().lt(t)) alerts.push(alert("LOW_BALANCE", t, availableAfter()));
+  }
+  if (!before.overageUsed.isPositive() && after.overageUsed.isPositive()) alerts.push(alert("OVERAGE_STARTED", Decimal.ZERO, availableAfter()));
   if (before.overageUsed.lte(before.overageLimit) && after.overageUsed.gt(after.overageLimit) && after.overageLimit.isPositive()) {
-    alerts.push(alert("OVERAGE_STARTED", after.overageLimit, availableAfter));
+    alerts.push(alert("OVERAGE_STARTED", after.overageLimit, availableAfter()));
   }
   return alerts;
 }
@@ -334,13 +339,16 @@ export type Decided = { readonly events: WalletEvent[]; readonly state: Wallet }
 export function decideAndEvolve(c: WalletCommand, w: Wallet): Result<Decided, WalletRejection> {
   if (c.type !== "OpenWallet" && !w.opened) return err("WALLET_NOT_OPEN");
   const housekeeping = c.type === "OpenWallet" ? [] : dueHousekeeping(w, c.now);
-  const afterHousekeeping = replay(housekeeping, w);
+  const afterHousekeeping = housekeeping.length === 0 ? w : replay(housekeeping, w);
   const core = decideCore(c, afterHousekeeping);
   if (!core.ok) return core;
   if (housekeeping.length === 0 && core.value.length === 0) return ok({ events: [], state: w });
   const after = replay(core.value, afterHousekeeping);
-  const alerts = alertsFor(w, after, [...housekeeping, ...core.value]);
-  return ok({ events: [...housekeeping, ...core.value, ...alerts], state: replay(alerts, after) });
+  // The common case (nothing due, no alert) allocates no merged arrays.
+  const own = housekeeping.length === 0 ? core.value : [...housekeeping, ...core.value];
+  const alerts = alertsFor(w, after, own);
+  if (alerts.length === 0) return ok({ events: own, state: after });
+  return ok({ events: [...own, ...alerts], state: replay(alerts, after) });
 }
 
 /** The events a command produces against `w`, or why it is refused. */
