@@ -9,7 +9,7 @@ import { rate } from "../../domain/rating/rate.js";
 import { canonicalQuantities, parseQuantities } from "../../domain/rating/usage-event.js";
 import { err, ok, type Result } from "../../domain/result.js";
 import { balanceOf, type Balance } from "../../domain/wallet/balance.js";
-import { available, closedHold, periodUsageOf, type Wallet } from "../../domain/wallet/wallet.js";
+import { available, closedHold, extensionOf, periodUsageOf, type Wallet } from "../../domain/wallet/wallet.js";
 import type { WalletCommand } from "../../domain/wallet/wallet.decide.js";
 import { invalid, notFound, type AppError } from "../errors.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
@@ -105,7 +105,10 @@ export class Extend {
     };
     // A retry of an extension already applied is answered by the wallet (nothing added), before
     // any limit: the first call's addition already counts against them.
-    const applied = (w: Wallet) => requestId.value !== "" && (w.holds.get(input.reservationId)?.extensions.some((x) => x.requestId === requestId.value) ?? false);
+    const applied = (w: Wallet) => {
+      const open = w.holds.get(input.reservationId);
+      return open !== undefined && extensionOf(open, requestId.value) !== undefined;
+    };
     // While in trial, the addition must also fit the trial credit shared by the customer's
     // fingerprint, or a small Authorize followed by a large Extend would pass it.
     const trialCredit = trialCreditAt(ctx, customer, now);

@@ -2,7 +2,7 @@ import { Decimal } from "../money/decimal.js";
 import { err, ok, type Result } from "../result.js";
 import type { AlertKind, Drawdown, GrantSource, PeriodUsage, WalletEvent } from "./events.js";
 import { expiryDue, expiryFirst } from "../collections/expiry-index.js";
-import { available, closedHold, replay, spentOn, type Grant, type Wallet } from "./wallet.js";
+import { available, closedHold, extensionOf, replay, spentOn, type Grant, type Wallet } from "./wallet.js";
 
 /**
  * Limits a new hold must respect besides funds, checked in order with every other write to the
@@ -257,7 +257,7 @@ function decideCore(c: WalletCommand, w: Wallet): Result<WalletEvent[], WalletRe
       if (!hold) return err(closedHold(w, c.reservationId) ? "RESERVATION_CLOSED" : "UNKNOWN_RESERVATION");
       const requestId = c.requestId ?? "";
       const fingerprint = c.requestFingerprint ?? "";
-      const earlier = requestId === "" ? undefined : hold.extensions.find((x) => x.requestId === requestId);
+      const earlier = extensionOf(hold, requestId);
       if (earlier) return earlier.fingerprint === fingerprint ? ok([]) : err("EXTENSION_CONFLICT");
       if (c.additional.isNegative()) return err("AMOUNT_NEGATIVE");
       if (c.expiresAt.getTime() <= c.now.getTime()) return err("EXPIRY_NOT_IN_FUTURE");

@@ -25,6 +25,10 @@ export type Grant = {
 /** A retried-safe extension of a hold: the caller's id for it, and what it asked for. */
 export type HoldExtension = { readonly requestId: string; readonly fingerprint: string };
 
+/** The extension of `hold` made under `requestId`, if it is remembered ("" names none). */
+export const extensionOf = (hold: Hold, requestId: string): HoldExtension | undefined =>
+  requestId === "" ? undefined : hold.extensions.find((x) => x.requestId === requestId);
+
 /** An open hold, and the model it was placed for (its settlement is rated for that model). */
 export type Hold = {
   readonly reservationId: string;
