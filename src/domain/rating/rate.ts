@@ -40,12 +40,16 @@ export function rateInOrder(
   for (const { event, terms } of events) {
     const start = terms.period.start;
     let delta = added.get(start.getTime());
-    let before = base.get(start.getTime());
-    if (!before) {
-      before = recorded(start);
-      base.set(start.getTime(), before);
+    // Period totals so far only for formulas that read them: building them is a map copy per event.
+    let soFar: ReadonlyMap<string, Decimal> = noPeriod;
+    if (terms.price.periodMeters.size > 0 || terms.cost.periodMeters.size > 0) {
+      let before = base.get(start.getTime());
+      if (!before) {
+        before = recorded(start);
+        base.set(start.getTime(), before);
+      }
+      soFar = withDelta(before, delta);
     }
-    const soFar = withDelta(before, delta);
     const rated = rate(event, terms, soFar);
     results.push(rated);
     if (!rated.ok) continue;
@@ -61,6 +65,8 @@ export function rateInOrder(
   }));
   return { results, usage };
 }
+
+const noPeriod: ReadonlyMap<string, Decimal> = new Map();
 
 function withDelta(base: ReadonlyMap<string, Decimal>, delta: ReadonlyMap<string, Decimal> | undefined): ReadonlyMap<string, Decimal> {
   if (!delta || delta.size === 0) return base;
