@@ -57,21 +57,32 @@ function batch(prefix, n) {
   return events;
 }
 
-/** CPU seconds used so far by every Postgres server process (the bench owns this machine). */
-function postgresCpuSeconds() {
-  let ticks = 0;
+/** CPU seconds used so far by each Postgres server process, by pid (the bench owns this machine). */
+function postgresCpu() {
+  const byPid = new Map();
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const name = /\(([^)]*)\)/.exec(stat)?.[1] ?? "";
       if (!name.startsWith("postgres")) continue;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
     } catch {
       // the process ended meanwhile
     }
   }
-  return ticks / 100;
+  return byPid;
+}
+
+/**
+ * Postgres CPU seconds spent since `before`, by the processes alive now: one that ended
+ * meanwhile (a psql session's backend still exiting when `before` was taken) would otherwise
+ * subtract its whole life from the total.
+ */
+function postgresCpuSince(before) {
+  let seconds = 0;
+  for (const [pid, used] of postgresCpu()) seconds += used - (before.get(pid) ?? 0);
+  return seconds;
 }
 
 const nodeCpuSeconds = () => {
@@ -130,62 +141,79 @@ async function drive({ concurrency, seconds, call }) {
 
 const psql = (url, args) => execFileSync("psql", [url, "-q", "-v", "ON_ERROR_STOP=1", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-/** COPY and 500-row INSERT of the rows ingestion wrote, into a same-shape table with the same indexes. */
-function baselines(url, rows) {
+/**
+ * The rows ingestion wrote, exported once for the baselines: a CSV file for COPY and the same
+ * rows as 500-row INSERT statements, each its own transaction, from one session.
+ */
+function exportRows(url, rows) {
   const dir = mkdtempSync(join(tmpdir(), "tollgate-ingest-"));
-  try {
-    const file = join(dir, "rows.csv");
-    psql(url, ["-c", `\\copy (select * from usage_events order by tenant_id, event_id limit ${rows}) to '${file}' csv`]);
-    psql(url, ["-c", "drop table if exists bench_usage_copy; create table bench_usage_copy (like usage_events including defaults including indexes)"]);
-    let t0 = performance.now();
-    psql(url, ["-c", `\\copy bench_usage_copy from '${file}' csv`]);
-    const copySeconds = (performance.now() - t0) / 1000;
-    // The same rows as 500-row INSERT statements, each its own transaction, from one session.
-    const lines = readFileSync(file, "utf8").trimEnd().split("\n");
-    // CSV writes NULL as nothing and the empty string as "".
-    const quote = (f) => (f.value === "" && !f.quoted ? "null" : `'${f.value.replace(/'/g, "''")}'`);
-    const parseCsv = (line) => {
-      const out = [];
-      let cur = "";
-      let inQuotes = false;
-      let quoted = false;
-      for (let i = 0; i < line.length; i++) {
-        const ch = line[i];
-        if (inQuotes) {
-          if (ch === '"' && line[i + 1] === '"') {
-            cur += '"';
-            i++;
-          } else if (ch === '"') inQuotes = false;
-          else cur += ch;
-        } else if (ch === '"') inQuotes = quoted = true;
-        else if (ch === ",") {
-          out.push({ value: cur, quoted });
-          cur = "";
-          quoted = false;
-        } else cur += ch;
-      }
-      out.push({ value: cur, quoted });
-      return out;
-    };
-    const statements = [];
-    for (let i = 0; i < lines.length; i += 500) {
-      const values = lines.slice(i, i + 500).map((l) => `(${parseCsv(l).map(quote).join(",")})`);
-      statements.push(`insert into bench_usage_insert values ${values.join(",\n")};`);
+  const file = join(dir, "rows.csv");
+  psql(url, ["-c", `\\copy (select * from usage_events order by tenant_id, event_id limit ${rows}) to '${file}' csv`]);
+  const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+  // CSV writes NULL as nothing and the empty string as "".
+  const quote = (f) => (f.value === "" && !f.quoted ? "null" : `'${f.value.replace(/'/g, "''")}'`);
+  const parseCsv = (line) => {
+    const out = [];
+    let cur = "";
+    let inQuotes = false;
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+      const ch = line[i];
+      if (inQuotes) {
+        if (ch === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (ch === '"') inQuotes = false;
+        else cur += ch;
+      } else if (ch === '"') inQuotes = quoted = true;
+      else if (ch === ",") {
+        out.push({ value: cur, quoted });
+        cur = "";
+        quoted = false;
+      } else cur += ch;
     }
-    const sqlFile = join(dir, "insert.sql");
-    writeFileSync(sqlFile, statements.join("\n"));
-    psql(url, ["-c", "drop table if exists bench_usage_insert; create table bench_usage_insert (like usage_events including defaults including indexes)"]);
-    t0 = performance.now();
-    psql(url, ["-f", sqlFile]);
-    const insertSeconds = (performance.now() - t0) / 1000;
-    psql(url, ["-c", "drop table bench_usage_copy; drop table bench_usage_insert"]);
-    return { copy: { rate: lines.length / copySeconds, rows: lines.length }, insert: { rate: lines.length / insertSeconds, rows: lines.length } };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    out.push({ value: cur, quoted });
+    return out;
+  };
+  const statements = [];
+  for (let i = 0; i < lines.length; i += 500) {
+    const values = lines.slice(i, i + 500).map((l) => `(${parseCsv(l).map(quote).join(",")})`);
+    statements.push(`insert into bench_usage_insert values ${values.join(",\n")};`);
   }
+  const sqlFile = join(dir, "insert.sql");
+  writeFileSync(sqlFile, statements.join("\n"));
+  return { file, sqlFile, rows: lines.length, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function runIngest({ seconds = 10 } = {}) {
+/** Loads the exported rows into a fresh table of usage_events' shape and indexes, by COPY and by INSERT. */
+function baselines(url, exported) {
+  psql(url, ["-c", "drop table if exists bench_usage_copy; create table bench_usage_copy (like usage_events including defaults including indexes)"]);
+  checkpoint(url);
+  let t0 = performance.now();
+  psql(url, ["-c", `\\copy bench_usage_copy from '${exported.file}' csv`]);
+  const copySeconds = (performance.now() - t0) / 1000;
+  psql(url, ["-c", "drop table if exists bench_usage_insert; create table bench_usage_insert (like usage_events including defaults including indexes)"]);
+  checkpoint(url);
+  t0 = performance.now();
+  psql(url, ["-f", exported.sqlFile]);
+  const insertSeconds = (performance.now() - t0) / 1000;
+  psql(url, ["-c", "drop table bench_usage_copy; drop table bench_usage_insert"]);
+  return { copy: { rate: exported.rows / copySeconds, rows: exported.rows }, insert: { rate: exported.rows / insertSeconds, rows: exported.rows } };
+}
+
+/**
+ * Every timed measurement starts right after a checkpoint, so none pays for writing out the
+ * pages the one before it dirtied.
+ */
+const checkpoint = (url) => psql(url, ["-c", "checkpoint"]);
+
+/** The run with the median rate. */
+function median(runs) {
+  const byRate = [...runs].sort((a, b) => a.rate - b.rate);
+  return byRate[Math.floor(byRate.length / 2)];
+}
+
+export async function runIngest({ seconds = 10, repeats = Number(process.env.BENCH_REPEATS ?? 3) } = {}) {
   const db = await freshDatabase();
   const handle = await openDatabase({ kind: "server", url: db.url, poolMax: 4 });
   const results = {};
@@ -212,25 +240,51 @@ export async function runIngest({ seconds = 10 } = {}) {
 
     progress("in-process warm-up");
     await run("warm", 0);
-    progress("in-process");
-    const cpuBefore = { node: nodeCpuSeconds(), pg: postgresCpuSeconds() };
-    // Four calls in flight, as a few ingestion workers would send them.
-    results["in-process"] = await drive({ concurrency: 4, seconds, call: async (n) => accepted(await run("inproc", n)) });
-    results["in-process"].nodeCpuUsPerEvent = ((nodeCpuSeconds() - cpuBefore.node) * 1e6) / results["in-process"].accepted;
-    results["in-process"].postgresCpuUsPerEvent = ((postgresCpuSeconds() - cpuBefore.pg) * 1e6) / results["in-process"].accepted;
-    progress(JSON.stringify(results["in-process"]));
+    // In-process runs interleaved with the COPY and INSERT baselines, `repeats` times, each
+    // timed run right after a checkpoint; the median of each is reported, so a ratio compares
+    // like moments with like on a machine whose speed drifts. The baselines load the rows the
+    // first run wrote.
+    const inProcess = [];
+    const copies = [];
+    const inserts = [];
+    let exported;
+    try {
+      for (let r = 0; r < repeats; r++) {
+        progress(`in-process, round ${r + 1} of ${repeats}`);
+        checkpoint(db.url);
+        const cpuBefore = { node: nodeCpuSeconds(), pg: postgresCpu() };
+        // Four calls in flight, as a few ingestion workers would send them.
+        const measured = await drive({ concurrency: 4, seconds, call: async (n) => accepted(await run(`inproc${r}`, n)) });
+        measured.nodeCpuUsPerEvent = ((nodeCpuSeconds() - cpuBefore.node) * 1e6) / measured.accepted;
+        measured.postgresCpuUsPerEvent = (postgresCpuSince(cpuBefore.pg) * 1e6) / measured.accepted;
+        progress(JSON.stringify(measured));
+        inProcess.push(measured);
+        exported ??= exportRows(db.url, Math.min(200_000, measured.accepted));
+        progress(`baselines (COPY, INSERT), round ${r + 1} of ${repeats}`);
+        const b = baselines(db.url, exported);
+        copies.push(b.copy);
+        inserts.push(b.insert);
+      }
+    } finally {
+      exported?.remove();
+    }
+    results["in-process"] = { ...median(inProcess), repeats };
+    results["baseline copy"] = { ...median(copies), repeats };
+    results["baseline insert"] = { ...median(inserts), repeats };
 
     progress("duplicate replay");
     const replayBatches = 10;
-    let cpu0 = nodeCpuSeconds() + postgresCpuSeconds();
+    let node0 = nodeCpuSeconds();
+    let pg0 = postgresCpu();
     for (let n = 0; n < replayBatches; n++) await run("replay", n);
-    const firstCpu = nodeCpuSeconds() + postgresCpuSeconds() - cpu0;
-    cpu0 = nodeCpuSeconds() + postgresCpuSeconds();
+    const firstCpu = nodeCpuSeconds() - node0 + postgresCpuSince(pg0);
+    node0 = nodeCpuSeconds();
+    pg0 = postgresCpu();
     for (let n = 0; n < replayBatches; n++) {
       const outcomes = await run("replay", n);
       if (outcomes.some((o) => o.status !== "DUPLICATE")) throw new Error("a replayed event was not a duplicate");
     }
-    const replayCpu = nodeCpuSeconds() + postgresCpuSeconds() - cpu0;
+    const replayCpu = nodeCpuSeconds() - node0 + postgresCpuSince(pg0);
     results["duplicate replay"] = { firstCpuSeconds: firstCpu, replayCpuSeconds: replayCpu, events: replayBatches * batchSize };
 
     progress("gRPC");
@@ -252,6 +306,7 @@ export async function runIngest({ seconds = 10 } = {}) {
           ),
         );
       await call(-1);
+      checkpoint(db.url);
       results["gRPC"] = await drive({ concurrency: 4, seconds, call });
       progress(JSON.stringify(results["gRPC"]));
       client.close();
@@ -259,9 +314,6 @@ export async function runIngest({ seconds = 10 } = {}) {
       await server.stop();
     }
 
-    progress("baselines (COPY, INSERT)");
-    const rows = Math.min(200_000, results["in-process"].accepted);
-    Object.assign(results, Object.fromEntries(Object.entries(baselines(db.url, rows)).map(([k, v]) => [`baseline ${k}`, v])));
   } finally {
     await handle.close();
     await db.drop();

@@ -118,6 +118,8 @@ if (want("ingest")) {
     "",
     `CPU per event in-process: Node ${fmt(r["in-process"].nodeCpuUsPerEvent)} µs, Postgres ${fmt(r["in-process"].postgresCpuUsPerEvent)} µs.`,
     "",
+    `In-process, COPY and INSERT: the median (by rate) of ${r["in-process"].repeats} runs each, interleaved, each after a checkpoint.`,
+    "",
     `Replaying ${fmt(dup.events)} already-recorded events (all DUPLICATE) cost ${fmt(dup.replayCpuSeconds, 2)} CPU-s against ${fmt(dup.firstCpuSeconds, 2)} CPU-s to ingest them first (Node and Postgres): **${fmt(dup.replayCpuSeconds / dup.firstCpuSeconds, 2)}x** (goal ≤ 0.6).`,
   ].join("\n");
   doc = replaceSection(doc, "ingest", table);
