@@ -97,6 +97,16 @@ const indexOp: fc.Arbitrary<IndexOp> = fc.record({
   id: fc.constantFrom("a", "b", "c", "d", "e", "f", "g"),
 });
 
+/** The entries of an index in order. */
+const expiryEntries = (t: ExpiryIndex, into: { at: number; id: string }[] = []): { at: number; id: string }[] => {
+  if (t !== undefined) {
+    expiryEntries(t.left, into);
+    into.push({ at: t.at, id: t.id });
+    expiryEntries(t.right, into);
+  }
+  return into;
+};
+
 describe("ExpiryIndex, for any sequence of additions and removals", () => {
   it("answers what is due exactly as a sorted list would, earliest first", () => {
     fc.assert(
@@ -121,6 +131,41 @@ describe("ExpiryIndex, for any sequence of additions and removals", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("has one shape for one set of entries, whatever order they were added and removed in", () => {
+    fc.assert(
+      fc.property(fc.array(indexOp, { maxLength: 120 }), fc.integer(), (ops, seed) => {
+        let index: ExpiryIndex = emptyExpiryIndex;
+        for (const op of ops) index = op.kind === "add" ? expiryAdd(index, op.at, op.id) : expiryRemove(index, op.at, op.id);
+        // The same final entries, added afresh in a shuffled order.
+        const entries = expiryEntries(index);
+        const shuffled = entries.map((e, i) => ({ e, k: (Math.imul(i + 1, 0x9e3779b1) ^ seed) >>> 0 })).sort((a, b) => a.k - b.k);
+        let rebuilt: ExpiryIndex = emptyExpiryIndex;
+        for (const { e } of shuffled) rebuilt = expiryAdd(rebuilt, e.at, e.id);
+        expect(rebuilt).toEqual(index);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("copies only the path to a new latest entry, sharing every other node", () => {
+    let index: ExpiryIndex = emptyExpiryIndex;
+    for (let i = 0; i < 10_000; i++) index = expiryAdd(index, i, `r${i}`);
+    const nodes = (t: ExpiryIndex, into = new Set<object>()): Set<object> => {
+      if (t !== undefined) {
+        into.add(t);
+        nodes(t.left, into);
+        nodes(t.right, into);
+      }
+      return into;
+    };
+    const old = nodes(index);
+    const next = expiryAdd(index, 10_000, "r10000");
+    const fresh = [...nodes(next)].filter((n) => !old.has(n)).length;
+    const depth = (t: ExpiryIndex): number => (t === undefined ? 0 : 1 + Math.max(depth(t.left), depth(t.right)));
+    expect(fresh).toBeLessThanOrEqual(depth(next));
+    expect(expirySize(next)).toBe(10_001);
   });
 
   it("stays shallow with ten thousand entries added in time order", () => {
