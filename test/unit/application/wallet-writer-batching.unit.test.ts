@@ -4,10 +4,13 @@ import { WalletWriter } from "../../../src/application/wallet/wallet-writer.js";
 import { Decimal } from "../../../src/domain/money/decimal.js";
 import { initialWallet } from "../../../src/domain/wallet/wallet.js";
 
-const cent = Decimal.parse("0.01");
-if (!cent.ok) throw new Error(cent.error);
-const plenty = Decimal.parse("1000");
-if (!plenty.ok) throw new Error(plenty.error);
+const d = (text: string): Decimal => {
+  const parsed = Decimal.parse(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
+};
+const cent = d("0.01");
+const plenty = d("1000");
 
 /** A store whose appends land only when the test lets them, in the order they were sent. */
 class HeldStore implements WalletStore {
@@ -34,14 +37,14 @@ const silentFeed: WalletChangeFeed = { publish: () => {}, subscribe: () => () =>
 const now = new Date("2026-12-01T10:00:00Z");
 const key = { tenantId: "t1", walletId: "hot" };
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const reserve = (id: string) => ({ type: "ReserveFunds" as const, reservationId: id, amount: cent.value, expiresAt: new Date(now.getTime() + 60_000), now });
+const reserve = (id: string) => ({ type: "ReserveFunds" as const, reservationId: id, amount: cent, expiresAt: new Date(now.getTime() + 60_000), now });
 
 /** A writer over a held store, its wallet opened and funded (those appends landed). */
 async function openedWriter() {
   const store = new HeldStore();
   const writer = new WalletWriter(store, silentFeed, { now: () => now }, { snapshotEvery: 1000, expiryWarningLeadMs: 0, batchMax: 1000, cachedWalletsMax: 10 });
   const opened = writer.execute(key, { type: "OpenWallet", currency: "USD", overageLimit: Decimal.ZERO, now });
-  const funded = writer.execute(key, { type: "GrantCredits", grantId: "g", amount: plenty.value, source: "PURCHASE", expiresAt: undefined, priority: 0, reference: "", now });
+  const funded = writer.execute(key, { type: "GrantCredits", grantId: "g", amount: plenty, source: "PURCHASE", expiresAt: undefined, priority: 0, reference: "", now });
   while (store.sent.length < 1) await turn();
   for (const a of store.sent) a.land();
   expect((await opened).ok).toBe(true);
