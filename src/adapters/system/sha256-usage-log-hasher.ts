@@ -1,14 +1,12 @@
 import { createHash, hash } from "node:crypto";
+import { sortStrings } from "../../domain/collections/sort-strings.js";
 import type { ChainedRecord, LogHead, SubmittedContent, UsageLogHasher, UsageRecord } from "../../application/ports/usage-log.js";
 
 /** One-shot hashing where Node has it (20.12+): noticeably cheaper than a Hash object per record. */
 const sha256: (text: string) => string = typeof hash === "function" ? (text) => hash("sha256", text, "hex") : (text) => createHash("sha256").update(text).digest("hex");
 
 /** A string map as [key, value] pairs in key order: one text per map, whatever its insertion order. */
-const pairs = (m: Readonly<Record<string, string>>): [string, string][] =>
-  Object.keys(m)
-    .sort()
-    .map((k) => [k, m[k] ?? ""]);
+const pairs = (m: Readonly<Record<string, string>>): [string, string][] => sortStrings(Object.keys(m)).map((k) => [k, m[k] ?? ""]);
 
 /**
  * Every field of a record the chain protects, as a JSON array in a fixed order: positional, so

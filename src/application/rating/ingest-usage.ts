@@ -34,7 +34,14 @@ export type IngestOutcome = {
 /** Rounds of "someone else recorded one of these ids meanwhile; look again". */
 const recordConflictRoundsMax = 3;
 
-type Candidate = { readonly index: number; readonly event: UsageEvent; readonly contentHash: string };
+type Candidate = {
+  readonly index: number;
+  readonly event: UsageEvent;
+  readonly contentHash: string;
+  /** Canonical text of the quantities and attributes: fingerprinted now, recorded later. */
+  readonly quantitiesText: Record<string, string>;
+  readonly attributesText: Record<string, string>;
+};
 type Priced = Candidate & { readonly terms: RatingTerms; readonly customer: Customer };
 
 const rejected = (eventId: string, error: string): IngestOutcome => ({ eventId, status: "REJECTED", charge: undefined, cost: undefined, error });
@@ -87,17 +94,19 @@ export class IngestUsage {
         return;
       }
       const event = parsed.value;
+      const quantitiesText = canonicalQuantities(event.quantities);
+      const attributesText = canonicalAttributes(event.attributes);
       const contentHash = this.hasher.contentHash({
         customerId: event.customerId,
         model: event.model,
         occurredAt: input.occurredAt,
-        quantities: canonicalQuantities(event.quantities),
-        attributes: canonicalAttributes(event.attributes),
+        quantities: quantitiesText,
+        attributes: attributesText,
         reservationId: undefined,
       });
       const copy = copies.get(event.eventId) ?? 0;
       copies.set(event.eventId, copy + 1);
-      (rounds[copy] ??= []).push({ index, event, contentHash });
+      (rounds[copy] ??= []).push({ index, event, contentHash, quantitiesText, attributesText });
     });
 
     const release = await this.inFlight.acquire(tenantId, [...copies.keys()]);
@@ -218,8 +227,8 @@ export class IngestUsage {
       model: p.event.model,
       occurredAt: p.event.occurredAt,
       receivedAt: now,
-      quantities: canonicalQuantities(p.event.quantities),
-      attributes: canonicalAttributes(p.event.attributes),
+      quantities: p.quantitiesText,
+      attributes: p.attributesText,
       charge: rated.charge,
       currency: p.terms.currency,
       cost: rated.cost,

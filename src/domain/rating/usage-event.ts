@@ -4,6 +4,7 @@ import { parseCatalogKey, parseExternalId } from "../catalog/keys.js";
 import { limits } from "../limits.js";
 import { Decimal } from "../money/decimal.js";
 import { err, ok, type Result } from "../result.js";
+import { sortStrings } from "../collections/sort-strings.js";
 
 /** A usage event as it arrives: every value still text. */
 export type UsageEventInput = {
@@ -104,12 +105,12 @@ export function checkTiming(field: string, occurredAt: Date, now: Date, window: 
 /** Canonical text of a quantity map, keys sorted: what is recorded and compared on retries. */
 export function canonicalQuantities(quantities: ReadonlyMap<string, Decimal>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of [...quantities.keys()].sort()) out[key] = (quantities.get(key) ?? Decimal.ZERO).toString();
+  for (const key of sortStrings([...quantities.keys()])) out[key] = (quantities.get(key) ?? Decimal.ZERO).toString();
   return out;
 }
 
 export function canonicalAttributes(attributes: ReadonlyMap<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of [...attributes.keys()].sort()) out[key] = attributes.get(key) ?? "";
+  for (const key of sortStrings([...attributes.keys()])) out[key] = attributes.get(key) ?? "";
   return out;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
+import { sortStrings } from "../../../../src/domain/collections/sort-strings.js";
 import { emptyExpiryIndex, expiryAdd, expiryDue, expiryFirst, expiryHas, expiryRemove, expirySize, type ExpiryIndex } from "../../../../src/domain/collections/expiry-index.js";
 import { PersistentMap } from "../../../../src/domain/collections/persistent-map.js";
 
@@ -175,5 +176,16 @@ describe("ExpiryIndex, for any sequence of additions and removals", () => {
     expect(depth(index)).toBeLessThan(60);
     for (let i = 0; i < 9_990; i++) index = expiryRemove(index, i, `r${i}`);
     expect(expiryDue(index, 20_000)).toEqual(Array.from({ length: 10 }, (_, i) => `r${9_990 + i}`));
+  });
+});
+
+describe("sortStrings, for any array of strings", () => {
+  it("orders exactly as the built-in sort does, short arrays and long ones", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4, unit: "binary" }), fc.constantFrom("input_tokens", "output_tokens", "cached_input_tokens")), { maxLength: 40 }), (keys) => {
+        expect(sortStrings([...keys])).toEqual([...keys].sort());
+      }),
+      { numRuns: 500 },
+    );
   });
 });
