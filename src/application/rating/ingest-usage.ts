@@ -127,9 +127,16 @@ export class IngestUsage {
         ctx.tenantId,
         pending.map((c) => c.event.eventId),
       );
+      // Each customer looked up once, up front, so screening an event needs no await of its own.
+      const customers = new Map<string, Customer | undefined>();
+      await Promise.all(
+        [...new Set(pending.map((c) => c.event.customerId))].map(async (id) => {
+          customers.set(id, await ctx.customer(id));
+        }),
+      );
       const byCustomer = new Map<string, Priced[]>();
       for (const c of pending) {
-        const outcome = await this.screen(ctx, c, existing.get(c.event.eventId), now, recordedHere);
+        const outcome = this.screen(ctx, c, existing.get(c.event.eventId), customers.get(c.event.customerId), now, recordedHere);
         if ("status" in outcome) outcomes[c.index] = outcome;
         else {
           const group = byCustomer.get(c.event.customerId) ?? [];
@@ -157,7 +164,7 @@ export class IngestUsage {
   }
 
   /** What is decided before writing: duplicate, refused, or priced and ready. */
-  private async screen(ctx: PricingContext, c: Candidate, existing: RecordedUsage | undefined, now: Date, recordedHere: ReadonlyMap<string, number>): Promise<IngestOutcome | Priced> {
+  private screen(ctx: PricingContext, c: Candidate, existing: RecordedUsage | undefined, customer: Customer | undefined, now: Date, recordedHere: ReadonlyMap<string, number>): IngestOutcome | Priced {
     const field = `events[${c.index}]`;
     const id = c.event.eventId;
     if (existing) {
@@ -168,7 +175,6 @@ export class IngestUsage {
     }
     const timing = checkTiming(`${field}.occurred_at`, c.event.occurredAt, now, this.window);
     if (!timing.ok) return rejected(id, `${timing.error.field}: ${timing.error.description}`);
-    const customer = await ctx.customer(c.event.customerId);
     if (!customer) return rejected(id, `${field}.customer_id: customer "${c.event.customerId}" not found`);
     const model = ctx.model(c.event.model);
     if (!model) return rejected(id, `${field}.model: model "${c.event.model}" not found`);
