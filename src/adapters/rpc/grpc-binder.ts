@@ -47,11 +47,20 @@ export function toGrpcStatus(error: unknown): grpc.StatusObject {
   return { code: connectError.code as number as grpc.status, details: connectError.rawMessage, metadata };
 }
 
+/** Why the context of a call that has already answered is aborted (see `contextFor`). */
+const callEnded = new ConnectError("the call has ended", Code.Canceled);
+
+/**
+ * The call's Connect context, and `finished` to say the handler is done with it. grpc-js
+ * reports the end of every call as "cancelled", answered or not: the context is aborted then
+ * (which also stops its deadline timer), but an error of its own, with the stack trace it
+ * costs, is made only for a call still running, whose caller really went away.
+ */
 function contextFor(
   service: DescService,
   method: DescMethod,
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
-): HandlerContext {
+): { ctx: HandlerContext; finished: () => void } {
   const timeoutMs = remainingMs(call);
   const ctx = createHandlerContext({
     service,
@@ -62,9 +71,15 @@ function contextFor(
     requestHeader: headersOf(call.metadata),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
-  call.on("cancelled", () => ctx.abort(new ConnectError("the caller cancelled the call", Code.Canceled)));
+  let done = false;
+  call.on("cancelled", () => ctx.abort(done ? callEnded : new ConnectError("the caller cancelled the call", Code.Canceled)));
   ctx.values.set(transportKey, "grpc");
-  return ctx;
+  return {
+    ctx,
+    finished: () => {
+      done = true;
+    },
+  };
 }
 
 /**
@@ -97,26 +112,34 @@ export function bindGrpcService(
     if (method.methodKind === "unary") {
       const unary = handler as UnaryHandler;
       handlers[method.localName] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const ctx = contextFor(service, method, call);
+        const { ctx, finished } = contextFor(service, method, call);
         Promise.resolve()
           .then(() => unary(call.request, ctx))
           .then(
-            (response) => callback(null, response),
-            (error: unknown) => callback(toGrpcStatus(error)),
+            (response) => {
+              finished();
+              callback(null, response);
+            },
+            (error: unknown) => {
+              finished();
+              callback(toGrpcStatus(error));
+            },
           );
       };
     } else if (method.methodKind === "server_streaming") {
       const stream = handler as StreamHandler;
       handlers[method.localName] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
-        const ctx = contextFor(service, method, call);
+        const { ctx, finished } = contextFor(service, method, call);
         void (async () => {
           try {
             for await (const message of stream(call.request, ctx)) {
               if (ctx.signal.aborted) break;
               if (!call.write(message)) await once(call, "drain");
             }
+            finished();
             call.end();
           } catch (error) {
+            finished();
             if (!call.cancelled) call.emit("error", toGrpcStatus(error));
           }
         })();
