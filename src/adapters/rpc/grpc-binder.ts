@@ -16,10 +16,11 @@ function serializer(schema: DescMessage) {
   };
 }
 
-function headersOf(metadata: grpc.Metadata): Headers {
-  const headers = new Headers();
+/** The call's text metadata as header pairs: createHandlerContext builds its Headers from them. */
+function headersOf(metadata: grpc.Metadata): [string, string][] {
+  const headers: [string, string][] = [];
   for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (typeof value === "string") headers.set(key, value);
+    if (typeof value === "string") headers.push([key, value]);
   }
   return headers;
 }
