@@ -10,16 +10,14 @@ const cli = join(process.cwd(), "dist", "src", "cli.js");
 
 type Served = { child: ChildProcess; output: () => string; httpUrl: string; exited: Promise<number | null> };
 
-function ports(): { grpc: number; http: number } {
-  const base = 20_000 + Math.floor(Math.random() * 20_000);
-  return { grpc: base, http: base + 1 };
-}
-
-/** Runs `tollgate serve` as a real process and waits until it says it is serving. */
+/**
+ * Runs `tollgate serve` as a real process and waits until it says it is serving. Its ports are
+ * the system's choice (0), read back from that log line: a port picked at random here can be
+ * taken, by another test's server or by an outgoing connection's ephemeral port.
+ */
 async function serve(env: Record<string, string>): Promise<Served> {
-  const { grpc, http } = ports();
   const child = spawn(process.execPath, [cli, "serve"], {
-    env: { ...process.env, TOLLGATE_GRPC_PORT: String(grpc), TOLLGATE_HTTP_PORT: String(http), TOLLGATE_HOST: "127.0.0.1", ...env },
+    env: { ...process.env, TOLLGATE_GRPC_PORT: "0", TOLLGATE_HTTP_PORT: "0", TOLLGATE_METRICS_PORT: "0", TOLLGATE_HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -31,6 +29,8 @@ async function serve(env: Record<string, string>): Promise<Served> {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const http = /"http_port":(\d+)/.exec(output)?.[1];
+  if (!http) throw new Error(`the server did not say its HTTP port:\n${output}`);
   return { child, output: () => output, httpUrl: `http://127.0.0.1:${http}`, exited };
 }
 
