@@ -32,6 +32,7 @@ import { IngestUsage } from "../dist/src/application/rating/ingest-usage.js";
 import { CreateTenant } from "../dist/src/application/tenants/create-tenant.js";
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
 import { freshDatabase } from "./lib/pgbench.mjs";
+import { median } from "./lib/median.mjs";
 import { startServer } from "./lib/server.mjs";
 
 const clock = { now: () => new Date() };
@@ -206,12 +207,6 @@ function baselines(url, exported) {
  * pages the one before it dirtied.
  */
 const checkpoint = (url) => psql(url, ["-c", "checkpoint"]);
-
-/** The run with the median rate. */
-function median(runs) {
-  const byRate = [...runs].sort((a, b) => a.rate - b.rate);
-  return byRate[Math.floor(byRate.length / 2)];
-}
 
 export async function runIngest({ seconds = 10, repeats = Number(process.env.BENCH_REPEATS ?? 3) } = {}) {
   const db = await freshDatabase();

@@ -8,6 +8,7 @@ import { PostgresWalletStore } from "../dist/src/adapters/postgres/wallet-store.
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
 import { Decimal } from "../dist/src/domain/money/decimal.js";
 import { closedLoop } from "./lib/load.mjs";
+import { median } from "./lib/median.mjs";
 import { freshDatabase, pgbenchHotRow } from "./lib/pgbench.mjs";
 
 const cent = Decimal.parse("0.01").value;
@@ -78,12 +79,6 @@ async function timeLoads(store, key, times) {
   const t0 = performance.now();
   for (let i = 0; i < times; i++) await store.load(key);
   return (performance.now() - t0) / times;
-}
-
-/** The run with the median rate (a closed-loop result or a pgbench result). */
-function median(runs) {
-  const byRate = [...runs].sort((a, b) => (a.rate ?? a.tps) - (b.rate ?? b.tps));
-  return byRate[Math.floor(byRate.length / 2)];
 }
 
 /** A full collection between measurements when node runs with --expose-gc (npm run bench does). */
