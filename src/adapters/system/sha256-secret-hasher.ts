@@ -1,4 +1,5 @@
-import { createHash, hash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { sha256Bytes } from "./sha256.js";
 import type { SecretHasher } from "../../application/ports/tenant-repository.js";
 
 /**
@@ -7,8 +8,7 @@ import type { SecretHasher } from "../../application/ports/tenant-repository.js"
  */
 export class Sha256SecretHasher implements SecretHasher {
   hash(secret: string): Uint8Array {
-    // Every call authenticates with this: one-shot hashing where Node has it (20.12+) spares a Hash object.
-    return new Uint8Array(typeof hash === "function" ? hash("sha256", secret, "buffer") : createHash("sha256").update(secret, "utf8").digest());
+    return sha256Bytes(secret);
   }
   equal(a: Uint8Array, b: Uint8Array): boolean {
     return a.length === b.length && timingSafeEqual(a, b);

@@ -1,9 +1,6 @@
-import { createHash, hash } from "node:crypto";
 import { sortStrings } from "../../domain/collections/sort-strings.js";
+import { sha256Hex as sha256 } from "./sha256.js";
 import type { ChainedRecord, LogHead, SubmittedContent, UsageLogHasher, UsageRecord } from "../../application/ports/usage-log.js";
-
-/** One-shot hashing where Node has it (20.12+): noticeably cheaper than a Hash object per record. */
-const sha256: (text: string) => string = typeof hash === "function" ? (text) => hash("sha256", text, "hex") : (text) => createHash("sha256").update(text).digest("hex");
 
 /** A string map as [key, value] pairs in key order: one text per map, whatever its insertion order. */
 const pairs = (m: Readonly<Record<string, string>>): [string, string][] => sortStrings(Object.keys(m)).map((k) => [k, m[k] ?? ""]);
