@@ -39,7 +39,7 @@ const node = (n: Node, left: Node | undefined, right: Node | undefined): Node =>
 
 /**
  * Whether `a` sits above `b` in the heap: the higher priority, and on a tie the entry ordered
- * later (as `join` decides), so the shape depends on the contents alone.
+ * later. One rule for `join` and `insert`, so the shape depends on the contents alone.
  */
 const above = (a: Node, b: Node): boolean => a.priority > b.priority || (a.priority === b.priority && before(b.at, b.id, a));
 
@@ -61,7 +61,7 @@ function split(t: ExpiryIndex, at: number, id: string): [ExpiryIndex, ExpiryInde
 function join(a: ExpiryIndex, b: ExpiryIndex): ExpiryIndex {
   if (a === undefined) return b;
   if (b === undefined) return a;
-  return a.priority > b.priority ? node(a, a.left, join(a.right, b)) : node(b, join(a, b.left), b.right);
+  return above(a, b) ? node(a, a.left, join(a.right, b)) : node(b, join(a, b.left), b.right);
 }
 
 /**
@@ -75,7 +75,7 @@ function insert(t: ExpiryIndex, n: Node): Node {
   if (t === undefined) return n;
   if (above(n, t)) {
     const [left, right] = split(t, n.at, n.id);
-    return { at: n.at, id: n.id, priority: n.priority, left, right };
+    return node(n, left, right);
   }
   return before(n.at, n.id, t) ? node(t, insert(t.left, n), t.right) : node(t, t.left, insert(t.right, n));
 }
