@@ -4,8 +4,8 @@
  *
  * Aggregate state is replaced, never mutated, on every event (`evolve`). A wallet with hundreds
  * of open holds copied as a `Map` on each event spent most of its time copying. This is a hash
- * array mapped trie: branches of 32 slots indexed by successive 5-bit slices of the key's hash,
- * leaves that are small buckets of entries. A `set` copies one branch per level (about
+ * array mapped trie: branches of up to 32 slots indexed by successive 5-bit slices of the key's
+ * hash, leaves that are small buckets of entries. A `set` copies one branch per level (about
  * log32(n) of them) and one bucket of at most `bucketMax` entries, and shares everything else
  * with the map it came from. A fixed-depth trie was tried first: at 100k+ open holds (callers
  * that reserve without settling) its buckets grew to hundreds of entries and each command
@@ -17,16 +17,26 @@
  * entries iterates in the same order: snapshots and replay agree.
  */
 type Entry<V> = readonly [key: string, value: V];
-type Bucket<V> = readonly Entry<V>[];
+/**
+ * A leaf: its entries flattened as key, value, key, value… in insertion order. One array per
+ * bucket instead of one per entry: a wallet with 100k+ open holds keeps every bucket alive, and
+ * a [key, value] pair per entry cost about as much memory as the hold itself.
+ */
+type Bucket<V> = readonly (string | V)[];
 
+/**
+ * A branch keeps only the slots in use, in slot order, with a bitmap of which of the 32 they
+ * are. A branch of all 32 slots cost 270 bytes even when a split left it holding nine entries.
+ */
 class Branch<V> {
   constructor(
-    readonly slots: readonly (Branch<V> | Bucket<V> | undefined)[],
+    readonly bitmap: number,
+    readonly children: readonly Slot<V>[],
     /** Entries under this branch. */
     readonly size: number,
   ) {}
 }
-type Slot<V> = Branch<V> | Bucket<V> | undefined;
+type Slot<V> = Branch<V> | Bucket<V>;
 
 const bitsPerLevel = 5;
 const width = 1 << bitsPerLevel;
@@ -35,8 +45,7 @@ const bucketMax = 8;
 /** Deepest level: 32 hash bits in 5-bit slices give levels 0..6 (the last has 2 bits). */
 const levelMax = 6;
 
-const emptySlots: readonly Slot<never>[] = Object.freeze(new Array<undefined>(width).fill(undefined));
-const emptyBranch = new Branch<never>(emptySlots, 0);
+const emptyBranch = new Branch<never>(0, Object.freeze([]), 0);
 
 /** FNV-1a over UTF-16 code units: fast, and spreads short similar ids ("r1", "r2") well. */
 function hash(key: string): number {
@@ -50,35 +59,77 @@ function hash(key: string): number {
 
 const indexAt = (h: number, level: number): number => (h >>> (level * bitsPerLevel)) & (width - 1);
 
-const sizeOf = <V>(slot: Slot<V>): number => (slot === undefined ? 0 : slot instanceof Branch ? slot.size : slot.length);
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
 
-function withSlot<V>(branch: Branch<V>, i: number, slot: Slot<V>, sizeDelta: number): Branch<V> {
-  const slots = branch.slots.slice();
-  slots[i] = slot;
-  return new Branch(slots, branch.size + sizeDelta);
+/** Position in `children` of slot `i` (whether or not it is in use). */
+const positionOf = (bitmap: number, i: number): number => popcount(bitmap & ((1 << i) - 1));
+
+function childAt<V>(branch: Branch<V>, i: number): Slot<V> | undefined {
+  const bit = 1 << i;
+  return branch.bitmap & bit ? branch.children[positionOf(branch.bitmap, i)] : undefined;
+}
+
+const sizeOf = <V>(slot: Slot<V> | undefined): number => (slot === undefined ? 0 : slot instanceof Branch ? slot.size : slot.length / 2);
+
+/** Index of `key` in a bucket (its key's position), or -1. */
+function keyIndex<V>(bucket: Bucket<V>, key: string): number {
+  for (let j = 0; j < bucket.length; j += 2) if (bucket[j] === key) return j;
+  return -1;
+}
+
+/** `branch` with slot `i` replaced by `slot` (`undefined` empties it). */
+function withSlot<V>(branch: Branch<V>, i: number, slot: Slot<V> | undefined, sizeDelta: number): Branch<V> {
+  const bit = 1 << i;
+  const at = positionOf(branch.bitmap, i);
+  const children = branch.children.slice();
+  let bitmap = branch.bitmap;
+  if (bitmap & bit) {
+    if (slot === undefined) {
+      children.splice(at, 1);
+      bitmap &= ~bit;
+    } else children[at] = slot;
+  } else if (slot !== undefined) {
+    children.splice(at, 0, slot);
+    bitmap |= bit;
+  }
+  return new Branch(bitmap, children, branch.size + sizeDelta);
 }
 
 /** A bucket that outgrew `bucketMax`, spread over a branch one level down. */
 function split<V>(bucket: Bucket<V>, level: number): Branch<V> {
-  const slots: (Entry<V>[] | undefined)[] = new Array<undefined>(width).fill(undefined);
-  for (const entry of bucket) {
-    const i = indexAt(hash(entry[0]), level);
-    (slots[i] ??= []).push(entry);
+  const parts: (string | V)[][] = [];
+  for (let j = 0; j < bucket.length; j += 2) {
+    const key = bucket[j] as string;
+    (parts[indexAt(hash(key), level)] ??= []).push(key, bucket[j + 1] as V);
   }
-  let branch = new Branch<V>(slots, bucket.length);
-  // Keys that still share a slot may need another level (rare: a full bucket's worth on one slot).
-  slots.forEach((s, i) => {
-    if (s && s.length > bucketMax && level < levelMax) branch = withSlot(branch, i, split(s, level + 1), 0);
-  });
-  return branch;
+  let bitmap = 0;
+  const children: Slot<V>[] = [];
+  for (let i = 0; i < width; i++) {
+    const part = parts[i];
+    if (part === undefined) continue;
+    bitmap |= 1 << i;
+    // Keys that still share a slot may need another level (rare: a full bucket's worth on one
+    // slot). A bucket is copied to its exact length: `push` left room that the map would keep.
+    children.push(part.length / 2 > bucketMax && level < levelMax ? split(part, level + 1) : part.slice());
+  }
+  return new Branch<V>(bitmap, children, bucket.length / 2);
 }
 
-/** The entries of a slot in iteration order. */
-function collect<V>(slot: Slot<V>, into: Entry<V>[]): Entry<V>[] {
-  if (slot === undefined) return into;
-  if (slot instanceof Branch) for (const s of slot.slots) collect(s, into);
-  else for (const e of slot) into.push(e);
+/** The flattened entries of a slot in iteration order. */
+function collect<V>(slot: Slot<V>, into: (string | V)[]): (string | V)[] {
+  if (slot instanceof Branch) for (const child of slot.children) collect(child, into);
+  else for (const x of slot) into.push(x);
   return into;
+}
+
+/** Calls `f` for every entry under `slot`, in iteration order. */
+function walk<V>(slot: Slot<V>, f: (value: V, key: string) => void): void {
+  if (slot instanceof Branch) for (const child of slot.children) walk(child, f);
+  else for (let j = 0; j < slot.length; j += 2) f(slot[j + 1] as V, slot[j] as string);
 }
 
 export class PersistentMap<V> implements Iterable<Entry<V>> {
@@ -103,18 +154,18 @@ export class PersistentMap<V> implements Iterable<Entry<V>> {
 
   get(key: string): V | undefined {
     const h = hash(key);
-    let slot: Slot<V> = this.root;
-    for (let level = 0; slot instanceof Branch; level++) slot = slot.slots[indexAt(h, level)];
+    let slot: Slot<V> | undefined = this.root;
+    for (let level = 0; slot instanceof Branch; level++) slot = childAt(slot, indexAt(h, level));
     if (slot === undefined) return undefined;
-    for (const entry of slot) if (entry[0] === key) return entry[1];
-    return undefined;
+    const at = keyIndex(slot, key);
+    return at < 0 ? undefined : (slot[at + 1] as V);
   }
 
   has(key: string): boolean {
     const h = hash(key);
-    let slot: Slot<V> = this.root;
-    for (let level = 0; slot instanceof Branch; level++) slot = slot.slots[indexAt(h, level)];
-    return slot !== undefined && slot.some((entry) => entry[0] === key);
+    let slot: Slot<V> | undefined = this.root;
+    for (let level = 0; slot instanceof Branch; level++) slot = childAt(slot, indexAt(h, level));
+    return slot !== undefined && keyIndex(slot, key) >= 0;
   }
 
   set(key: string, value: V): PersistentMap<V> {
@@ -129,16 +180,12 @@ export class PersistentMap<V> implements Iterable<Entry<V>> {
 
   /** Calls `f` for every entry; cheaper than the iterators on hot paths. */
   forEach(f: (value: V, key: string) => void): void {
-    const walk = (slot: Slot<V>): void => {
-      if (slot === undefined) return;
-      if (slot instanceof Branch) for (const s of slot.slots) walk(s);
-      else for (const entry of slot) f(entry[1], entry[0]);
-    };
-    walk(this.root);
+    walk(this.root, f);
   }
 
   *entries(): IterableIterator<Entry<V>> {
-    yield* collect(this.root, []);
+    const flat = collect(this.root, []);
+    for (let j = 0; j < flat.length; j += 2) yield [flat[j] as string, flat[j + 1] as V];
   }
 
   *keys(): IterableIterator<string> {
@@ -156,36 +203,36 @@ export class PersistentMap<V> implements Iterable<Entry<V>> {
 
 function setIn<V>(branch: Branch<V>, level: number, h: number, key: string, value: V): Branch<V> {
   const i = indexAt(h, level);
-  const slot = branch.slots[i];
-  if (slot === undefined) return withSlot(branch, i, [[key, value]], 1);
+  const slot = childAt(branch, i);
+  if (slot === undefined) return withSlot(branch, i, [key, value], 1);
   if (slot instanceof Branch) {
     const child = setIn(slot, level + 1, h, key, value);
     return child === slot ? branch : withSlot(branch, i, child, child.size - slot.size);
   }
-  const at = slot.findIndex((entry) => entry[0] === key);
+  const at = keyIndex(slot, key);
   if (at >= 0) {
-    if (slot[at]?.[1] === value) return branch;
+    if (slot[at + 1] === value) return branch;
     const copy = slot.slice();
-    copy[at] = [key, value];
+    copy[at + 1] = value;
     return withSlot(branch, i, copy, 0);
   }
-  const grown: Bucket<V> = [...slot, [key, value]];
-  return withSlot(branch, i, grown.length > bucketMax && level < levelMax ? split(grown, level + 1) : grown, 1);
+  const grown: Bucket<V> = [...slot, key, value];
+  return withSlot(branch, i, grown.length / 2 > bucketMax && level < levelMax ? split(grown, level + 1) : grown, 1);
 }
 
 /** The slot without `key`; a branch left with `bucketMax` entries or fewer folds back into a bucket. */
-function deleteIn<V>(branch: Branch<V>, level: number, h: number, key: string): Slot<V> {
+function deleteIn<V>(branch: Branch<V>, level: number, h: number, key: string): Slot<V> | undefined {
   const i = indexAt(h, level);
-  const slot = branch.slots[i];
+  const slot = childAt(branch, i);
   if (slot === undefined) return branch;
-  let next: Slot<V>;
+  let next: Slot<V> | undefined;
   if (slot instanceof Branch) {
     next = deleteIn(slot, level + 1, h, key);
     if (next === slot) return branch;
   } else {
-    const at = slot.findIndex((entry) => entry[0] === key);
+    const at = keyIndex(slot, key);
     if (at < 0) return branch;
-    next = slot.length === 1 ? undefined : slot.filter((_, j) => j !== at);
+    next = slot.length === 2 ? undefined : slot.filter((_, j) => j !== at && j !== at + 1);
   }
   const shrunk = withSlot(branch, i, next, sizeOf(next) - sizeOf(slot));
   // The root stays a branch; any other branch is one only while it holds more than a bucket.

@@ -29,6 +29,9 @@ export type HoldExtension = { readonly requestId: string; readonly fingerprint: 
 export const extensionOf = (hold: Hold, requestId: string): HoldExtension | undefined =>
   requestId === "" ? undefined : hold.extensions.find((x) => x.requestId === requestId);
 
+/** The extensions of a hold that has none: shared, since most holds are never extended. */
+const noExtensions: readonly HoldExtension[] = Object.freeze([]);
+
 /** An open hold, and the model it was placed for (its settlement is rated for that model). */
 export type Hold = {
   readonly reservationId: string;
@@ -309,7 +312,7 @@ export function evolve(w: Wallet, e: WalletEvent): Wallet {
     case "FundsReserved":
       return next(w, {
         version,
-        holds: w.holds.set(e.reservationId, { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt, model: e.model, extensions: [] }),
+        holds: w.holds.set(e.reservationId, { reservationId: e.reservationId, amount: e.amount, expiresAt: e.expiresAt, model: e.model, extensions: noExtensions }),
         reserved: w.reserved.plus(e.amount),
         holdExpiries: expiryAdd(w.holdExpiries, e.expiresAt.getTime(), e.reservationId),
       });
