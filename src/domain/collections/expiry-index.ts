@@ -112,6 +112,14 @@ export function expiryFirst(t: ExpiryIndex): number | undefined {
   return n.at;
 }
 
+/** The latest entry in the index (greatest time, then greatest id), if any. */
+export function expiryLast(t: ExpiryIndex): { readonly at: number; readonly id: string } | undefined {
+  let n = t;
+  if (n === undefined) return undefined;
+  while (n.right !== undefined) n = n.right;
+  return n;
+}
+
 /** Ids whose time is at or before `until`, earliest first. */
 export function expiryDue(t: ExpiryIndex, until: number): string[] {
   const out: string[] = [];

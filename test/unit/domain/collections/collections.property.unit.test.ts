@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { sortStrings } from "../../../../src/domain/collections/sort-strings.js";
-import { emptyExpiryIndex, expiryAdd, expiryDue, expiryFirst, expiryHas, expiryRemove, expirySize, type ExpiryIndex } from "../../../../src/domain/collections/expiry-index.js";
+import { emptyExpiryIndex, expiryAdd, expiryDue, expiryFirst, expiryHas, expiryLast, expiryRemove, expirySize, type ExpiryIndex } from "../../../../src/domain/collections/expiry-index.js";
 import { PersistentMap } from "../../../../src/domain/collections/persistent-map.js";
 
 const key = fc.oneof(fc.constantFrom("a", "b", "r1", "r2", "constructor", "__proto__", ""), fc.string({ maxLength: 6 }));
@@ -127,6 +127,8 @@ describe("ExpiryIndex, for any sequence of additions and removals", () => {
         const sorted = [...model].sort();
         expect(expirySize(index)).toBe(sorted.length);
         expect(expiryFirst(index)).toBe(sorted.length ? Number(sorted[0]!.split("|")[0]) : undefined);
+        const last = sorted[sorted.length - 1];
+        expect(expiryLast(index)).toEqual(last === undefined ? undefined : expect.objectContaining({ at: Number(last.split("|")[0]), id: last.split("|")[1] }));
         expect(expiryDue(index, until)).toEqual(sorted.filter((k) => Number(k.split("|")[0]) <= until).map((k) => k.split("|")[1]));
         for (const k of sorted) expect(expiryHas(index, Number(k.split("|")[0]), k.split("|")[1]!)).toBe(true);
       }),

@@ -63,6 +63,14 @@ describe("a prepaid wallet", () => {
     expect(creditsRemaining(wallet).toString()).toBe("0.5");
   });
 
+  it("keeps one Date for holds that expire in the same millisecond, and their own otherwise", () => {
+    const { wallet } = run([open(), grant("g", "1"), reserve("r1", "0.1"), reserve("r2", "0.1"), reserve("r3", "0.1", after(1))]);
+    const [r1, r2, r3] = ["r1", "r2", "r3"].map((id) => wallet.holds.get(id)?.expiresAt);
+    expect(r2).toBe(r1);
+    expect(r3).not.toBe(r1);
+    expect(r3?.getTime()).toBe(after(1 + hour).getTime());
+  });
+
   it("holds funds, and refuses a hold larger than what is available", () => {
     const { wallet } = run([open(), grant("g", "1"), reserve("r1", "0.6")]);
     expect(available(wallet).toString()).toBe("0.4");
