@@ -12,7 +12,7 @@ import type { RatingTerms } from "../../domain/rating/terms.js";
 import { canonicalAttributes, canonicalQuantities, parseAttributes, parseQuantities } from "../../domain/rating/usage-event.js";
 import { err, ok, type Result } from "../../domain/result.js";
 import { decideAndEvolve, guardRefusal, type HoldGuards, type WalletCommand } from "../../domain/wallet/wallet.decide.js";
-import { available, closedHold, periodUsageOf, type Wallet } from "../../domain/wallet/wallet.js";
+import { available, closedHold, periodUsageOf, type Hold, type Wallet } from "../../domain/wallet/wallet.js";
 import { alreadyExists, invalid, notFound, type AppError } from "../errors.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
 import type { Clock } from "../ports/clock.js";
@@ -75,9 +75,9 @@ export function parseTtl(field: string, ttlMs: number | undefined): Result<numbe
 
 type Priced = { readonly model: string; readonly terms: RatingTerms };
 type Decision =
-  | { readonly kind: "deny"; readonly reason: DenyReason; readonly message: string; readonly wallet: Wallet }
+  | { readonly kind: "deny"; readonly reason: DenyReason; readonly message: string; readonly available: Decimal }
   | { readonly kind: "reserve"; readonly chosen: Candidate; readonly why: string; readonly expiresAt: Date }
-  | { readonly kind: "open-hold"; readonly wallet: Wallet }
+  | { readonly kind: "open-hold"; readonly hold: Hold; readonly available: Decimal }
   | { readonly kind: "closed-hold" }
   | { readonly kind: "formula-failed"; readonly message: string };
 
@@ -142,13 +142,13 @@ export class Authorize {
     }
     const reservationId = reservationIdFor(customer.id, requestId.value);
     const base = { reservationId, currency: wallet.currency, customerId: customer.id, routing: "" };
-    const deny = (reason: DenyReason, message: string, w: Wallet | undefined, model = models[0] ?? ""): Authorization => ({
+    const deny = (reason: DenyReason, message: string, availableNow: Decimal, model = models[0] ?? ""): Authorization => ({
       ...base,
       decision: "DENY",
       reason,
       reservationId: "",
       reserved: Decimal.ZERO,
-      available: w ? available(w) : Decimal.ZERO,
+      available: availableNow,
       expiresAt: undefined,
       model,
       estimatedCost: undefined,
@@ -159,7 +159,7 @@ export class Authorize {
       return ok(a);
     };
 
-    if (customer.status === "SUSPENDED") return remember(deny("CUSTOMER_SUSPENDED", `customer "${customer.id}" is suspended`, await this.writer.current(wallet.key)));
+    if (customer.status === "SUSPENDED") return remember(deny("CUSTOMER_SUSPENDED", `customer "${customer.id}" is suspended`, available(await this.writer.current(wallet.key))));
 
     const priced: Priced[] = [];
     const unpriced: string[] = [];
@@ -170,7 +170,7 @@ export class Authorize {
       else unpriced.push(terms ? terms.error.message : `model "${m}" not found`);
     }
     const planVersion = priced[0]?.terms.planVersion;
-    if (!planVersion) return remember(deny("MODEL_NOT_IN_PLAN", unpriced.join("; "), await this.writer.current(wallet.key)));
+    if (!planVersion) return remember(deny("MODEL_NOT_IN_PLAN", unpriced.join("; "), available(await this.writer.current(wallet.key))));
 
     const decideIn = async (othersSpend: Decimal | undefined) => {
       let decision: Decision | undefined;
@@ -189,7 +189,7 @@ export class Authorize {
           now,
           ttlMs: ttl.value,
         });
-        if (decision.kind !== "reserve") return { commands: [], records: [] };
+        if (decision.kind !== "reserve") return { commands: [], records: [], observe: available };
         const commands: WalletCommand[] = alignWallet(w, wallet, now);
         commands.push({
           type: "ReserveFunds",
@@ -200,7 +200,7 @@ export class Authorize {
           guards: guardsOf(customer),
           now,
         });
-        return { commands, records: [] };
+        return { commands, records: [], observe: available };
       });
       return { job, decision };
     };
@@ -219,16 +219,14 @@ export class Authorize {
     }
     if (!decision) throw new Error("the wallet writer answered without deciding");
     if (decision.kind === "formula-failed") return err({ kind: "FAILED_PRECONDITION", message: decision.message });
-    if (decision.kind === "deny") return remember(deny(decision.reason, decision.message, decision.wallet));
+    if (decision.kind === "deny") return remember(deny(decision.reason, decision.message, decision.available));
     if (decision.kind === "open-hold") {
-      const hold = decision.wallet.holds.get(reservationId);
-      if (!hold) throw new Error("an open hold vanished while answering");
-      return remember(allowFromHold(base, { ...hold, at: now }, available(decision.wallet)));
+      return remember(allowFromHold(base, { ...decision.hold, at: now }, decision.available));
     }
     if (!job.result.ok) {
       // The writer re-checks every guard on the same state, so this is a race with a retry.
       if (job.result.error === "RESERVATION_ID_CONFLICT") return alreadyExists("request", requestId.value, `request_id "${requestId.value}" already holds a different amount`);
-      return remember(deny(denyReasonOf(job.result.error), `the hold was refused: ${job.result.error}`, await this.writer.current(wallet.key)));
+      return remember(deny(denyReasonOf(job.result.error), `the hold was refused: ${job.result.error}`, available(await this.writer.current(wallet.key))));
     }
     const chosen = decision.chosen;
     const pricedChosen = priced.find((p) => p.model === chosen.model);
@@ -237,7 +235,7 @@ export class Authorize {
       decision: "ALLOW",
       reason: undefined,
       reserved: chosen.charge,
-      available: available(job.result.value.wallet),
+      available: job.result.value.view,
       expiresAt: decision.expiresAt,
       model: chosen.model,
       estimatedCost: chosen.cost === undefined || !pricedChosen ? undefined : { amount: chosen.cost, currency: pricedChosen.terms.costVersion.currency },
@@ -264,7 +262,8 @@ export class Authorize {
       ttlMs: number;
     },
   ): Decision {
-    if (current.holds.has(a.reservationId)) return { kind: "open-hold", wallet: current };
+    const open = current.holds.get(a.reservationId);
+    if (open) return { kind: "open-hold", hold: open, available: available(current) };
     if (closedHold(current, a.reservationId)) return { kind: "closed-hold" };
     // Checks see the wallet as it will be once in line with the plan (opened, its overage
     // allowance the current one).
@@ -289,26 +288,26 @@ export class Authorize {
       const groupSpend = a.othersSpend.plus(w.chargedTotal).plus(w.reserved);
       const fits = remaining.filter((c) => !exceedsTrialCredit(a.planVersion.trialCredit, groupSpend, c.charge));
       if (fits.length === 0) {
-        return { kind: "deny", reason: "TRIAL_LIMIT_REACHED", wallet: w, message: `the trial credit of ${a.planVersion.trialCredit.toString()} is used up: ${groupSpend.toString()} spent or held, ${cheapest().charge.toString()} more needed` };
+        return { kind: "deny", reason: "TRIAL_LIMIT_REACHED", available: available(w), message: `the trial credit of ${a.planVersion.trialCredit.toString()} is used up: ${groupSpend.toString()} spent or held, ${cheapest().charge.toString()} more needed` };
       }
       remaining = fits;
     }
     const guards = guardsOf(a.customer);
     const capped = remaining.filter((c) => guardRefusal({ ...guards, maxOpenHolds: 0 }, w, c.charge, a.now, true) === undefined);
     if (capped.length === 0) {
-      return { kind: "deny", reason: "SPEND_CAP_REACHED", wallet: w, message: `a spend cap would be exceeded by ${cheapest().charge.toString()} more (caps count what is charged and what is held)` };
+      return { kind: "deny", reason: "SPEND_CAP_REACHED", available: available(w), message: `a spend cap would be exceeded by ${cheapest().charge.toString()} more (caps count what is charged and what is held)` };
     }
     remaining = capped;
     if (guards.maxOpenHolds > 0 && w.holds.size + 1 > guards.maxOpenHolds) {
-      return { kind: "deny", reason: "CONCURRENCY_LIMIT_REACHED", wallet: w, message: `${w.holds.size} holds are open, the limit is ${guards.maxOpenHolds}` };
+      return { kind: "deny", reason: "CONCURRENCY_LIMIT_REACHED", available: available(w), message: `${w.holds.size} holds are open, the limit is ${guards.maxOpenHolds}` };
     }
     if (!this.limiter.tryTake(a.limitKey, a.customer.limits.maxAuthorizationsPerSecond)) {
-      return { kind: "deny", reason: "RATE_LIMITED", wallet: w, message: `more than ${a.customer.limits.maxAuthorizationsPerSecond} authorizations per second` };
+      return { kind: "deny", reason: "RATE_LIMITED", available: available(w), message: `more than ${a.customer.limits.maxAuthorizationsPerSecond} authorizations per second` };
     }
     const availableNow = available(w);
     const funded = remaining.filter((c) => c.charge.lte(availableNow));
     if (funded.length === 0) {
-      return { kind: "deny", reason: "INSUFFICIENT_FUNDS", wallet: w, message: `insufficient funds: ${cheapest().charge.toString()} needed, ${availableNow.toString()} available` };
+      return { kind: "deny", reason: "INSUFFICIENT_FUNDS", available: availableNow, message: `insufficient funds: ${cheapest().charge.toString()} needed, ${availableNow.toString()} available` };
     }
     const choice = chooseModel(a.planVersion.routing, funded, a.wallet.currency);
     if (!choice) throw new Error("no candidate left after the checks");

@@ -152,10 +152,10 @@ export class Commit {
       let retried = false;
       const job = await this.writer.run(target.value.key, (w) => {
         retried = settledBy(w) === eventId.value;
-        if (retried) return { commands: [], records: [] };
+        if (retried) return { commands: [], records: [], observe: balanceOf };
         const { results, usage } = rateInOrder([{ event: { quantities: quantities.value, attributes: attributes.value }, terms: terms.value }], (start) => periodUsageOf(w, start));
         rated = results[0];
-        if (!rated?.ok) return { commands: [], records: [] };
+        if (!rated?.ok) return { commands: [], records: [], observe: balanceOf };
         const charge = rated.value.charge;
         const commands: WalletCommand[] = alignWallet(w, wallet, now);
         // A hold the wallet still knows is settled, even lapsed or released: usage is recorded
@@ -196,7 +196,7 @@ export class Commit {
             },
           ];
         };
-        return { commands, records };
+        return { commands, records, observe: balanceOf };
       });
       if (job.kind === "already-recorded" || retried) {
         const again = await recorded();
@@ -219,7 +219,7 @@ export class Commit {
         costCurrency: terms.value.costVersion.currency,
         released: settled?.type === "ReservationSettled" ? settled.released : zero,
         overage: settled?.type === "ReservationSettled" ? settled.overage : debited?.type === "UsageDebited" ? debited.overage : zero,
-        balance: balanceOf(job.result.value.wallet),
+        balance: job.result.value.view,
         customerId: customer.id,
         model: model.key,
         duplicate: false,

@@ -9,7 +9,7 @@ import { rate } from "../../domain/rating/rate.js";
 import { canonicalQuantities, parseQuantities } from "../../domain/rating/usage-event.js";
 import { err, ok, type Result } from "../../domain/result.js";
 import { balanceOf, type Balance } from "../../domain/wallet/balance.js";
-import { available, closedHold, extensionOf, periodUsageOf, type Wallet } from "../../domain/wallet/wallet.js";
+import { available, closedHold, extensionOf, periodUsageOf, type Hold, type Wallet } from "../../domain/wallet/wallet.js";
 import type { WalletCommand } from "../../domain/wallet/wallet.decide.js";
 import { invalid, notFound, type AppError } from "../errors.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
@@ -113,17 +113,19 @@ export class Extend {
     // fingerprint, or a small Authorize followed by a large Extend would pass it.
     const trialCredit = trialCreditAt(ctx, customer, now);
     let trialRefusal: string | undefined;
-    const extendIn = async (othersSpend: Decimal | undefined): Promise<JobResult> =>
+    // What the answer needs of the hold once extended (a retry's is as the first call left it).
+    const holdAfter = (w: Wallet): Hold | undefined => w.holds.get(input.reservationId);
+    const extendIn = async (othersSpend: Decimal | undefined): Promise<JobResult<Hold | undefined>> =>
       this.writer.run(target.value.key, (w) => {
         if (othersSpend !== undefined && amount.isPositive() && !applied(w)) {
           const groupSpend = othersSpend.plus(w.chargedTotal).plus(w.reserved);
           if (exceedsTrialCredit(trialCredit, groupSpend, amount)) {
             trialRefusal = `the trial credit of ${trialCredit.toString()} is used up: ${groupSpend.toString()} spent or held, ${amount.toString()} more needed`;
-            return { commands: [], records: [] };
+            return { commands: [], records: [], observe: holdAfter };
           }
         }
         trialRefusal = undefined;
-        return { commands: [command], records: [] };
+        return { commands: [command], records: [], observe: holdAfter };
       });
     const job = inTrial(customer, now) && trialCredit.isPositive() ? await this.trials.run(tenantId, customer, extendIn) : await extendIn(undefined);
     // No new hold and no usage record: nothing of this job can collide with another's write.
@@ -133,7 +135,7 @@ export class Extend {
     }
     const extended = job.result;
     if (extended.ok) {
-      const after = extended.value.wallet.holds.get(input.reservationId);
+      const after = extended.value.view;
       const reserved = after?.amount ?? hold.amount.plus(amount);
       // A retry answers with the hold as it is (its expiry set by the first call).
       const until = after?.expiresAt ?? expiresAt;
@@ -193,13 +195,16 @@ export class Release {
       if (await this.store.findHold(target.value.key, reservationId)) return ok({ released: Decimal.ZERO, balance: balanceOf(before), customerId: target.value.customerId });
       return notFound("reservation", reservationId);
     }
-    const released = await this.writer.execute(target.value.key, { type: "ReleaseReservation", reservationId, now: this.clock.now() });
+    const released = await this.writer.execute(target.value.key, { type: "ReleaseReservation", reservationId, now: this.clock.now() }, (w) => ({
+      closed: closedHold(w, reservationId),
+      balance: balanceOf(w),
+    }));
     if (!released.ok) return released.error === "UNKNOWN_RESERVATION" ? notFound("reservation", reservationId) : err({ kind: "FAILED_PRECONDITION", message: `the release was refused: ${released.error}` });
     const event = released.value.events.find((e) => e.type === "ReservationReleased" && e.reservationId === reservationId);
     const amount = event?.type === "ReservationReleased" ? event.released : (() => {
-      const c = closedHold(released.value.wallet, reservationId);
+      const c = released.value.view.closed;
       return c ? c.released : Decimal.ZERO;
     })();
-    return ok({ released: amount, balance: balanceOf(released.value.wallet), customerId: target.value.customerId });
+    return ok({ released: amount, balance: released.value.view.balance, customerId: target.value.customerId });
   }
 }

@@ -12,7 +12,7 @@ import { violation } from "../../domain/catalog/field-error.js";
 import type { CatalogRepository } from "../ports/catalog-repository.js";
 import type { Clock } from "../ports/clock.js";
 import type { RecordedUsage, UsageLog, UsageLogHasher, UsageRecord } from "../ports/usage-log.js";
-import type { WalletWriter } from "../wallet/wallet-writer.js";
+import { observeNothing, type WalletWriter } from "../wallet/wallet-writer.js";
 import type { FormulaCache } from "./formula-cache.js";
 import type { InFlightIds } from "./in-flight-ids.js";
 import { alignWallet } from "../wallet/wallet-access.js";
@@ -205,7 +205,7 @@ export class IngestUsage {
       });
       const commands: WalletCommand[] = alignWallet(w, wallet, now);
       if (entries.length > 0) commands.push({ type: "DebitUsage", entries, usage, now });
-      return { commands, records };
+      return { commands, records, observe: observeNothing };
     });
     if (job.kind === "already-recorded") return "records-conflict";
     if (!job.result.ok) throw new Error(`the wallet refused recorded usage: ${job.result.error}`);

@@ -59,9 +59,9 @@ export class GrantCredits {
       priority: input.priority,
       reference: reference.value,
       now,
-    });
+    }, balanceOf);
     if (!granted.ok) return err(walletRefusal(granted.error, { grantId: grantId.value, amountField: "amount.amount" }));
     const duplicate = !granted.value.events.some((e) => e.type === "CreditsGranted");
-    return ok({ balance: balanceOf(granted.value.wallet), duplicate });
+    return ok({ balance: granted.value.view, duplicate });
   }
 }

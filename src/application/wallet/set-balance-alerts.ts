@@ -32,8 +32,8 @@ export class SetBalanceAlerts {
     }
     const now = this.clock.now();
     await ensureOpen(this.writer, wallet.value, now);
-    const configured = await this.writer.execute(wallet.value.key, { type: "ConfigureAlerts", thresholds: parsed, now });
+    const configured = await this.writer.execute(wallet.value.key, { type: "ConfigureAlerts", thresholds: parsed, now }, balanceOf);
     if (!configured.ok) return err(walletRefusal(configured.error, { amountField: "thresholds" }));
-    return ok(balanceOf(configured.value.wallet));
+    return ok(configured.value.view);
   }
 }

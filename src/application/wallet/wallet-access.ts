@@ -91,8 +91,8 @@ export function alignWallet(w: Wallet, wallet: CustomerWallet, now: Date): Walle
 export async function ensureOpen(writer: WalletWriter, wallet: CustomerWallet, now: Date): Promise<Wallet> {
   const current = await writer.current(wallet.key);
   if (current.opened) return current;
-  const opened = await writer.execute(wallet.key, { type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now });
-  return opened.ok ? opened.value.wallet : current;
+  const opened = await writer.execute(wallet.key, { type: "OpenWallet", currency: wallet.currency, overageLimit: wallet.overageLimit, now }, (w) => w);
+  return opened.ok ? opened.value.view : current;
 }
 
 /** What a refusal concerns, so its message can name it. */
