@@ -81,22 +81,29 @@ function keyIndex<V>(bucket: Bucket<V>, key: string): number {
   return -1;
 }
 
-/** `branch` with slot `i` replaced by `slot` (`undefined` empties it). */
+/**
+ * `branch` with slot `i` replaced by `slot` (`undefined` empties it). The children are copied
+ * into an array of their new length: a copy grown by `splice` kept spare capacity, and a wallet
+ * with 100k+ open holds keeps thousands of branches alive.
+ */
 function withSlot<V>(branch: Branch<V>, i: number, slot: Slot<V> | undefined, sizeDelta: number): Branch<V> {
   const bit = 1 << i;
   const at = positionOf(branch.bitmap, i);
-  const children = branch.children.slice();
-  let bitmap = branch.bitmap;
-  if (bitmap & bit) {
-    if (slot === undefined) {
-      children.splice(at, 1);
-      bitmap &= ~bit;
-    } else children[at] = slot;
-  } else if (slot !== undefined) {
-    children.splice(at, 0, slot);
-    bitmap |= bit;
+  const old = branch.children;
+  const present = (branch.bitmap & bit) !== 0;
+  if (present && slot !== undefined) {
+    const children = old.slice();
+    children[at] = slot;
+    return new Branch(branch.bitmap, children, branch.size + sizeDelta);
   }
-  return new Branch(bitmap, children, branch.size + sizeDelta);
+  if (!present && slot === undefined) return branch;
+  // `new Array(n)` reserves exactly n slots; every one is assigned below.
+  const children = new Array<Slot<V>>(present ? old.length - 1 : old.length + 1);
+  let k = 0;
+  for (let j = 0; j < at; j++) children[k++] = old[j] as Slot<V>;
+  if (slot !== undefined) children[k++] = slot;
+  for (let j = present ? at + 1 : at; j < old.length; j++) children[k++] = old[j] as Slot<V>;
+  return new Branch(present ? branch.bitmap & ~bit : branch.bitmap | bit, children, branch.size + sizeDelta);
 }
 
 /** A bucket that outgrew `bucketMax`, spread over a branch one level down. */
@@ -216,7 +223,10 @@ function setIn<V>(branch: Branch<V>, level: number, h: number, key: string, valu
     copy[at + 1] = value;
     return withSlot(branch, i, copy, 0);
   }
-  const grown: Bucket<V> = [...slot, key, value];
+  const grown = new Array<string | V>(slot.length + 2);
+  for (let j = 0; j < slot.length; j++) grown[j] = slot[j] as string | V;
+  grown[slot.length] = key;
+  grown[slot.length + 1] = value;
   return withSlot(branch, i, grown.length / 2 > bucketMax && level < levelMax ? split(grown, level + 1) : grown, 1);
 }
 
@@ -232,10 +242,11 @@ function deleteIn<V>(branch: Branch<V>, level: number, h: number, key: string): 
   } else {
     const at = keyIndex(slot, key);
     if (at < 0) return branch;
-    next = slot.length === 2 ? undefined : slot.filter((_, j) => j !== at && j !== at + 1);
+    next = slot.length === 2 ? undefined : slot.slice(0, at).concat(slot.slice(at + 2));
   }
   const shrunk = withSlot(branch, i, next, sizeOf(next) - sizeOf(slot));
   // The root stays a branch; any other branch is one only while it holds more than a bucket.
-  if (level > 0 && shrunk.size <= bucketMax) return shrunk.size === 0 ? undefined : collect(shrunk, []);
+  // (`slice` copies the collected entries to their exact length: pushing left spare capacity.)
+  if (level > 0 && shrunk.size <= bucketMax) return shrunk.size === 0 ? undefined : collect(shrunk, []).slice();
   return shrunk;
 }
