@@ -26,8 +26,8 @@ export type Planned<V> = {
    * What the caller needs of the wallet right after its commands (a balance, a hold), taken
    * when they are decided. The writer keeps this, not the wallet, until the append lands: a
    * batch's wallets after each of its commands, held until answered, kept every intermediate
-   * copy of the state alive, and on one hot wallet at 256 callers that was a fifth of what
-   * each young-generation collection had to copy.
+   * copy of the state alive, and on one hot wallet at 256 callers that was about a sixth of
+   * what each young-generation collection had to copy.
    */
   readonly observe: (after: Wallet) => V;
 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import type { AppendPart, LoadedWallet, PartOutcome, WalletChangeFeed, WalletStore } from "../../../src/application/ports/wallet-store.js";
 import { WalletWriter } from "../../../src/application/wallet/wallet-writer.js";
 import { Decimal } from "../../../src/domain/money/decimal.js";
-import { initialWallet } from "../../../src/domain/wallet/wallet.js";
+import { available, initialWallet } from "../../../src/domain/wallet/wallet.js";
 
 const d = (text: string): Decimal => {
   const parsed = Decimal.parse(text);
@@ -95,5 +95,21 @@ describe("the wallet writer's group commit", () => {
     expect(store.sizes()).toEqual([5]);
     store.sent[0]?.land();
     expect((await Promise.all(answers)).every((a) => a.ok)).toBe(true);
+  });
+
+  it("shows each caller the wallet right after its own command, though one append carries them all", async () => {
+    const { store, writer } = await openedWriter();
+    const answers = Array.from({ length: 5 }, (_, i) => writer.execute(key, reserve(`r${i}`), (w) => ({ holds: w.holds.size, available: available(w).toString() })));
+    await turn();
+    expect(store.sizes()).toEqual([5]);
+    store.sent[0]?.land();
+    const views = (await Promise.all(answers)).map((a) => (a.ok ? a.value.view : a.error));
+    expect(views).toEqual([
+      { holds: 1, available: "999.99" },
+      { holds: 2, available: "999.98" },
+      { holds: 3, available: "999.97" },
+      { holds: 4, available: "999.96" },
+      { holds: 5, available: "999.95" },
+    ]);
   });
 });
