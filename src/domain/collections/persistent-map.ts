@@ -114,14 +114,16 @@ function split<V>(bucket: Bucket<V>, level: number): Branch<V> {
     (parts[indexAt(hash(key), level)] ??= []).push(key, bucket[j + 1] as V);
   }
   let bitmap = 0;
-  const children: Slot<V>[] = [];
+  for (let i = 0; i < width; i++) if (parts[i] !== undefined) bitmap |= 1 << i;
+  // The branch's children and each bucket are allocated at their exact length, as in
+  // `withSlot`: arrays grown by `push` keep spare room, and the map would keep it too.
+  const children = new Array<Slot<V>>(popcount(bitmap));
+  let k = 0;
   for (let i = 0; i < width; i++) {
     const part = parts[i];
     if (part === undefined) continue;
-    bitmap |= 1 << i;
-    // Keys that still share a slot may need another level (rare: a full bucket's worth on one
-    // slot). A bucket is copied to its exact length: `push` left room that the map would keep.
-    children.push(part.length / 2 > bucketMax && level < levelMax ? split(part, level + 1) : part.slice());
+    // Keys that still share a slot may need another level (rare: a full bucket's worth on one slot).
+    children[k++] = part.length / 2 > bucketMax && level < levelMax ? split(part, level + 1) : part.slice();
   }
   return new Branch<V>(bitmap, children, bucket.length / 2);
 }
