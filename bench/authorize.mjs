@@ -32,7 +32,9 @@ import { CreateTenant } from "../dist/src/application/tenants/create-tenant.js";
 import { GrantCredits } from "../dist/src/application/wallet/grant-credits.js";
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
 import { closedLoop, openLoop } from "./lib/load.mjs";
-import { freshDatabase, pgbenchHotRow } from "./lib/pgbench.mjs";
+import { nodeCpuSeconds, postgresCpu, postgresCpuSince, processCpuSeconds } from "./lib/cpu.mjs";
+import { median } from "./lib/median.mjs";
+import { checkpoint, freshDatabase, pgbenchHotRow } from "./lib/pgbench.mjs";
 import { startServer } from "./lib/server.mjs";
 
 const clock = { now: () => new Date() };
@@ -71,7 +73,45 @@ async function setUpTenant(db, catalog, name) {
 const estimate = { input_tokens: "1000", output_tokens: "500" };
 const actual = { input_tokens: "800", output_tokens: "300" };
 
-export async function runAuthorize({ seconds = 10 } = {}) {
+/**
+ * A closed-loop measurement with the CPU each side spent per call: this process (the load
+ * generator, or the use cases themselves in-process), the server process when there is one,
+ * and Postgres. CPU is counted over the whole run, warm-up included, against every call made.
+ */
+async function measured({ concurrency, seconds, call, serverPid }) {
+  let calls = 0;
+  const counted = async () => {
+    await call();
+    calls++;
+  };
+  // Under `npm run bench` (node --expose-gc): start from a collected heap, so no run pays for
+  // the garbage of the one before it.
+  globalThis.gc?.();
+  const before = { node: nodeCpuSeconds(), server: serverPid === undefined ? 0 : processCpuSeconds(serverPid), pg: postgresCpu() };
+  const result = await closedLoop({ concurrency, seconds, call: counted });
+  const perCall = (cpuSeconds) => (cpuSeconds * 1e6) / calls;
+  result.clientCpuUs = perCall(nodeCpuSeconds() - before.node);
+  if (serverPid !== undefined) result.serverCpuUs = perCall(processCpuSeconds(serverPid) - before.server);
+  result.postgresCpuUs = perCall(postgresCpuSince(before.pg));
+  return result;
+}
+
+/** Authorize then Commit of the same estimate and usage, through `authorize`/`commit` in this process. */
+function inProcessPair({ catalog, writer, store, usageLog, hasher, tenantId, nextId }) {
+  const formulas = new FormulaCache();
+  const nowMs = () => Date.now();
+  const authorize = new Authorize(catalog, formulas, writer, store, new RateLimiter(nowMs), new AnswerCache(nowMs, 900_000, 100_000), new TrialGroups(catalog, writer, new KeyedLock()), clock);
+  const commit = new Commit(catalog, formulas, usageLog, hasher, writer, store, clock, { latenessMs: 35 * 86_400_000, futureSkewMs: 300_000 });
+  return async () => {
+    const n = nextId();
+    const a = await authorize.execute(tenantId, { requestId: `r${n}`, customerId: "hot", model: "gpt-4o", estimatedQuantities: estimate, maxCharge: undefined, ttlMs: undefined, candidateModels: [], attributes: {} });
+    if (!a.ok || a.value.decision !== "ALLOW") throw new Error(`authorize: ${JSON.stringify(a.ok ? a.value.message : a.error)}`);
+    const c = await commit.execute(tenantId, { reservationId: a.value.reservationId, eventId: `e${n}`, quantities: actual, occurredAt: undefined, attributes: {} });
+    if (!c.ok) throw new Error(`commit: ${JSON.stringify(c.error)}`);
+  };
+}
+
+export async function runAuthorize({ seconds = 10, repeats = Number(process.env.BENCH_REPEATS ?? 3) } = {}) {
   const db = await freshDatabase();
   const handle = await openDatabase({ kind: "server", url: db.url, poolMax: 4 });
   const results = {};
@@ -80,15 +120,14 @@ export async function runAuthorize({ seconds = 10 } = {}) {
     const catalog = new CachedCatalogRepository(new PostgresCatalogRepository(handle.db), new LocalCatalogChangeFeed());
     const hasher = new Sha256UsageLogHasher();
     const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
-    const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { snapshotEvery: 100, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 100_000 }, hasher);
-    const formulas = new FormulaCache();
-    const nowMs = () => Date.now();
-    const authorize = new Authorize(catalog, formulas, writer, store, new RateLimiter(nowMs), new AnswerCache(nowMs, 900_000, 100_000), new TrialGroups(catalog, writer, new KeyedLock()), clock);
-    const commit = new Commit(catalog, formulas, new PostgresUsageLog(handle.db), hasher, writer, store, clock, { latenessMs: 35 * 86_400_000, futureSkewMs: 300_000 });
+    const usageLog = new PostgresUsageLog(handle.db);
+    let seq = 0;
+    const nextId = () => ++seq;
 
     progress("in-process setup");
     const inproc = await setUpTenant(handle.db, catalog, "bench-inproc");
-    await new GrantCredits(catalog, writer, clock).execute(inproc.tenantId, {
+    const setupWriter = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { snapshotEvery: 100, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 100_000 }, hasher);
+    await new GrantCredits(catalog, setupWriter, clock).execute(inproc.tenantId, {
       customerId: "hot",
       grantId: "plenty",
       amount: { amount: "100000000", currency: "USD" },
@@ -97,16 +136,6 @@ export async function runAuthorize({ seconds = 10 } = {}) {
       priority: 0,
       reference: "",
     });
-    let seq = 0;
-    const pair = async () => {
-      const n = ++seq;
-      const a = await authorize.execute(inproc.tenantId, { requestId: `r${n}`, customerId: "hot", model: "gpt-4o", estimatedQuantities: estimate, maxCharge: undefined, ttlMs: undefined, candidateModels: [], attributes: {} });
-      if (!a.ok || a.value.decision !== "ALLOW") throw new Error(`authorize: ${JSON.stringify(a.ok ? a.value.message : a.error)}`);
-      const c = await commit.execute(inproc.tenantId, { reservationId: a.value.reservationId, eventId: `e${n}`, quantities: actual, occurredAt: undefined, attributes: {} });
-      if (!c.ok) throw new Error(`commit: ${JSON.stringify(c.error)}`);
-    };
-    progress("in-process pairs");
-    results["in-process, 64 callers"] = await closedLoop({ concurrency: 64, seconds, call: pair });
 
     progress("gRPC setup");
     const remote = await setUpTenant(handle.db, catalog, "bench-grpc");
@@ -124,23 +153,48 @@ export async function runAuthorize({ seconds = 10 } = {}) {
       await unary(wallet, "GrantCredits", { customer_id: "hot", grant_id: "plenty", amount: { amount: "100000000", currency: "USD" }, source: "GRANT_SOURCE_PURCHASE" });
       let authorizeLatencies = [];
       const remotePair = async () => {
-        const n = ++seq;
+        const n = nextId();
         const t0 = performance.now();
         const a = await unary(authz, "Authorize", { request_id: `g${n}`, customer_id: "hot", model: "gpt-4o", estimated_quantities: estimate });
         authorizeLatencies.push(performance.now() - t0);
         if (a.decision !== "DECISION_ALLOW") throw new Error(a.message);
         await unary(authz, "Commit", { reservation_id: a.reservation_id, event_id: `ge${n}`, quantities: actual });
       };
-      progress("gRPC echo");
       const check = () => new Promise((resolve, reject) => health.Check({ service: "" }, (e, r) => (e ? reject(e) : resolve(r))));
       await check();
-      results["Health.Check, gRPC port, 64 callers"] = await closedLoop({ concurrency: 64, seconds, call: check });
-      progress("gRPC pairs");
       await remotePair();
-      results["gRPC, 64 callers"] = await closedLoop({ concurrency: 64, seconds, call: remotePair });
+
+      // Every measurement `repeats` times, interleaved with the others and each right after a
+      // checkpoint; the median of each is reported, so a ratio compares like moments with like
+      // on a machine whose speed drifts (single runs of the same build were seen 40% apart).
+      // Each in-process round gets its own use cases (answer cache, wallet writer), so what one
+      // round leaves in this process's heap is garbage for the load generator of the next, not
+      // live data it has to trace.
+      const rounds = { pgbench: [], echo: [], grpc: [], inProcess: [] };
+      for (let r = 0; r < repeats; r++) {
+        progress(`round ${r + 1} of ${repeats}: pgbench`);
+        checkpoint(db.url);
+        rounds.pgbench.push(pgbenchHotRow(seconds));
+        progress(`round ${r + 1} of ${repeats}: gRPC echo`);
+        checkpoint(db.url);
+        rounds.echo.push(await measured({ concurrency: 64, seconds, call: check, serverPid: server.pid }));
+        progress(`round ${r + 1} of ${repeats}: gRPC pairs`);
+        checkpoint(db.url);
+        rounds.grpc.push(await measured({ concurrency: 64, seconds, call: remotePair, serverPid: server.pid }));
+        progress(`round ${r + 1} of ${repeats}: in-process pairs`);
+        const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { snapshotEvery: 100, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 100_000 }, hasher);
+        checkpoint(db.url);
+        rounds.inProcess.push(await measured({ concurrency: 64, seconds, call: inProcessPair({ catalog, writer, store, usageLog, hasher, tenantId: inproc.tenantId, nextId }) }));
+      }
+      results["in-process, 64 callers"] = { ...median(rounds.inProcess), repeats };
+      results["Health.Check, gRPC port, 64 callers"] = { ...median(rounds.echo), repeats };
+      results["gRPC, 64 callers"] = { ...median(rounds.grpc), repeats };
+      results["pgbench hot-row conditional UPDATE (16 clients)"] = { ...median(rounds.pgbench), repeats };
+
       progress("gRPC at 80% of peak (open loop)");
       const target = 0.8 * results["gRPC, 64 callers"].rate;
       authorizeLatencies = [];
+      checkpoint(db.url);
       results["gRPC at 80% of peak"] = { ...(await openLoop({ rate: target, seconds, call: remotePair })), target };
       authorizeLatencies.sort((x, y) => x - y);
       const pct = (p) => authorizeLatencies[Math.min(authorizeLatencies.length - 1, Math.floor((p / 100) * authorizeLatencies.length))] ?? NaN;
@@ -154,7 +208,6 @@ export async function runAuthorize({ seconds = 10 } = {}) {
     await handle.close();
     await db.drop();
   }
-  results["pgbench hot-row conditional UPDATE (16 clients)"] = pgbenchHotRow(seconds);
   return results;
 }
 

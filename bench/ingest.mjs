@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -31,8 +31,9 @@ import { InFlightIds } from "../dist/src/application/rating/in-flight-ids.js";
 import { IngestUsage } from "../dist/src/application/rating/ingest-usage.js";
 import { CreateTenant } from "../dist/src/application/tenants/create-tenant.js";
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
-import { freshDatabase } from "./lib/pgbench.mjs";
+import { checkpoint, freshDatabase } from "./lib/pgbench.mjs";
 import { median } from "./lib/median.mjs";
+import { nodeCpuSeconds, postgresCpu, postgresCpuSince } from "./lib/cpu.mjs";
 import { startServer } from "./lib/server.mjs";
 
 const clock = { now: () => new Date() };
@@ -57,39 +58,6 @@ function batch(prefix, n) {
   }
   return events;
 }
-
-/** CPU seconds used so far by each Postgres server process, by pid (the bench owns this machine). */
-function postgresCpu() {
-  const byPid = new Map();
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const name = /\(([^)]*)\)/.exec(stat)?.[1] ?? "";
-      if (!name.startsWith("postgres")) continue;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return byPid;
-}
-
-/**
- * Postgres CPU seconds spent since `before`, by the processes alive now: one that ended
- * meanwhile (a psql session's backend still exiting when `before` was taken) would otherwise
- * subtract its whole life from the total.
- */
-function postgresCpuSince(before) {
-  let seconds = 0;
-  for (const [pid, used] of postgresCpu()) seconds += used - (before.get(pid) ?? 0);
-  return seconds;
-}
-
-const nodeCpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 async function setUp(db) {
   const catalog = new CachedCatalogRepository(new PostgresCatalogRepository(db), new LocalCatalogChangeFeed());
@@ -201,12 +169,6 @@ function baselines(url, exported) {
   psql(url, ["-c", "drop table bench_usage_copy; drop table bench_usage_insert"]);
   return { copy: { rate: exported.rows / copySeconds, rows: exported.rows }, insert: { rate: exported.rows / insertSeconds, rows: exported.rows } };
 }
-
-/**
- * Every timed measurement starts right after a checkpoint, so none pays for writing out the
- * pages the one before it dirtied.
- */
-const checkpoint = (url) => psql(url, ["-c", "checkpoint"]);
 
 export async function runIngest({ seconds = 10, repeats = Number(process.env.BENCH_REPEATS ?? 3) } = {}) {
   const db = await freshDatabase();

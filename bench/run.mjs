@@ -133,15 +133,19 @@ if (want("authorize")) {
   const grpcPairs = r["gRPC, 64 callers"];
   const inproc = r["in-process, 64 callers"];
   const at80 = r["gRPC at 80% of peak"];
+  const cpu = (v, unit) =>
+    `${v.serverCpuUs === undefined ? `${fmt(v.clientCpuUs)} µs Node` : `${fmt(v.clientCpuUs)} µs client, ${fmt(v.serverCpuUs)} µs server`}, ${fmt(v.postgresCpuUs)} µs Postgres per ${unit}`;
   const table = [
     `Measured ${when}.`,
     "",
-    "| what | rate | p50 / p99 | ratio |",
-    "|---|---|---|---|",
-    `| Authorize+Commit pairs, in-process, 64 callers | ${fmt(inproc.rate)} pairs/s | ${fmt(inproc.p50Ms, 1)} / ${fmt(inproc.p99Ms, 1)} ms per pair | ${fmt(inproc.rate / pg.tps, 2)} of pgbench |`,
-    `| Authorize+Commit pairs over gRPC, 64 callers | ${fmt(grpcPairs.rate)} pairs/s (${fmt(grpcPairs.rate * 2)} RPCs/s) | ${fmt(grpcPairs.p50Ms, 1)} / ${fmt(grpcPairs.p99Ms, 1)} ms per pair | ${fmt(grpcPairs.rate / pg.tps, 2)} of pgbench; RPCs ${fmt((grpcPairs.rate * 2) / echo.rate, 2)} of echo |`,
-    `| Health.Check on the same gRPC port, 64 callers (echo) | ${fmt(echo.rate)} calls/s | ${fmt(echo.p50Ms, 1)} / ${fmt(echo.p99Ms, 1)} ms | 1 |`,
-    `| pgbench conditional UPDATE of one hot row, 16 clients | ${fmt(pg.tps)} tx/s | avg ${fmt(pg.latencyAvgMs, 2)} ms | 1 |`,
+    "| what | rate | p50 / p99 | CPU | ratio |",
+    "|---|---|---|---|---|",
+    `| Authorize+Commit pairs, in-process, 64 callers | ${fmt(inproc.rate)} pairs/s | ${fmt(inproc.p50Ms, 1)} / ${fmt(inproc.p99Ms, 1)} ms per pair | ${cpu(inproc, "pair")} | ${fmt(inproc.rate / pg.tps, 2)} of pgbench |`,
+    `| Authorize+Commit pairs over gRPC, 64 callers | ${fmt(grpcPairs.rate)} pairs/s (${fmt(grpcPairs.rate * 2)} RPCs/s) | ${fmt(grpcPairs.p50Ms, 1)} / ${fmt(grpcPairs.p99Ms, 1)} ms per pair | ${cpu(grpcPairs, "pair")} | ${fmt(grpcPairs.rate / pg.tps, 2)} of pgbench; RPCs ${fmt((grpcPairs.rate * 2) / echo.rate, 2)} of echo |`,
+    `| Health.Check on the same gRPC port, 64 callers (echo) | ${fmt(echo.rate)} calls/s | ${fmt(echo.p50Ms, 1)} / ${fmt(echo.p99Ms, 1)} ms | ${cpu(echo, "call")} | 1 |`,
+    `| pgbench conditional UPDATE of one hot row, 16 clients | ${fmt(pg.tps)} tx/s | avg ${fmt(pg.latencyAvgMs, 2)} ms | | 1 |`,
+    "",
+    `Each closed-loop figure and pgbench: the median (by rate) of ${inproc.repeats} runs, interleaved, each after a checkpoint. CPU per call is counted over each whole run, warm-up included; "client" is the bench process (the grpc-js callers), "Node" the bench process running the use cases.`,
     "",
     `At 80% of the gRPC peak (${fmt(at80.target)} pairs/s offered, open loop; ${fmt(at80.rate)} served): Authorize p50 ${fmt(at80.authorizeP50Ms, 1)} ms, **p99 ${fmt(at80.authorizeP99Ms, 1)} ms** (goal < 10 ms).`,
   ].join("\n");

@@ -36,6 +36,14 @@ export function pgbenchHotRow(seconds) {
   return result;
 }
 
+/**
+ * A checkpoint, before a timed measurement, so that none pays for writing out the pages the one
+ * before it dirtied.
+ */
+export function checkpoint(url = pgUrl) {
+  execFileSync("psql", [url, "-q", "-c", "checkpoint"], { stdio: "pipe" });
+}
+
 /** A fresh, uniquely named database on the benchmark Postgres, and how to drop it. */
 export async function freshDatabase() {
   const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
