@@ -121,12 +121,13 @@ export async function runAuthorize({ seconds = 10, repeats = Number(process.env.
     const hasher = new Sha256UsageLogHasher();
     const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
     const usageLog = new PostgresUsageLog(handle.db);
+    const newWriter = () => new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { snapshotEvery: 100, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 100_000 }, hasher);
     let seq = 0;
     const nextId = () => ++seq;
 
     progress("in-process setup");
     const inproc = await setUpTenant(handle.db, catalog, "bench-inproc");
-    const setupWriter = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { snapshotEvery: 100, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 100_000 }, hasher);
+    const setupWriter = newWriter();
     await new GrantCredits(catalog, setupWriter, clock).execute(inproc.tenantId, {
       customerId: "hot",
       grantId: "plenty",
@@ -182,9 +183,8 @@ export async function runAuthorize({ seconds = 10, repeats = Number(process.env.
         checkpoint(db.url);
         rounds.grpc.push(await measured({ concurrency: 64, seconds, call: remotePair, serverPid: server.pid }));
         progress(`round ${r + 1} of ${repeats}: in-process pairs`);
-        const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { snapshotEvery: 100, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 100_000 }, hasher);
         checkpoint(db.url);
-        rounds.inProcess.push(await measured({ concurrency: 64, seconds, call: inProcessPair({ catalog, writer, store, usageLog, hasher, tenantId: inproc.tenantId, nextId }) }));
+        rounds.inProcess.push(await measured({ concurrency: 64, seconds, call: inProcessPair({ catalog, writer: newWriter(), store, usageLog, hasher, tenantId: inproc.tenantId, nextId }) }));
       }
       results["in-process, 64 callers"] = { ...median(rounds.inProcess), repeats };
       results["Health.Check, gRPC port, 64 callers"] = { ...median(rounds.echo), repeats };
