@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { GrpcCallContext } from "./grpc-call-context.js";
 import { transportKey } from "./context.js";
 import * as grpc from "@grpc/grpc-js";
 import { once } from "node:events";
@@ -16,7 +17,7 @@ function serializer(schema: DescMessage) {
   };
 }
 
-/** The call's text metadata as header pairs: createHandlerContext builds its Headers from them. */
+/** The call's text metadata as header pairs, for the context's request Headers. */
 function headersOf(metadata: grpc.Metadata): [string, string][] {
   const headers: [string, string][] = [];
   for (const [key, value] of Object.entries(metadata.getMap())) {
@@ -61,17 +62,8 @@ function contextFor(
   service: DescService,
   method: DescMethod,
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
-): { ctx: HandlerContext; finished: () => void } {
-  const timeoutMs = remainingMs(call);
-  const ctx = createHandlerContext({
-    service,
-    method,
-    protocolName: "grpc",
-    requestMethod: "POST",
-    url: `/${service.typeName}/${method.name}`,
-    requestHeader: headersOf(call.metadata),
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-  });
+): { ctx: GrpcCallContext; finished: () => void } {
+  const ctx = new GrpcCallContext(service, method, `/${service.typeName}/${method.name}`, new Headers(headersOf(call.metadata)), remainingMs(call));
   let done = false;
   call.on("cancelled", () => ctx.abort(done ? callEnded : new ConnectError("the caller cancelled the call", Code.Canceled)));
   ctx.values.set(transportKey, "grpc");
@@ -134,7 +126,7 @@ export function bindGrpcService(
         void (async () => {
           try {
             for await (const message of stream(call.request, ctx)) {
-              if (ctx.signal.aborted) break;
+              if (ctx.aborted) break;
               if (!call.write(message)) await once(call, "drain");
             }
             finished();

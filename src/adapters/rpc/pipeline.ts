@@ -7,6 +7,7 @@ import { WalletUnavailableError } from "../../application/wallet/wallet-writer.j
 import type { TollgateMetrics } from "../telemetry/metrics.js";
 import { principalKey, transportKey } from "./context.js";
 import { toConnectError } from "./errors.js";
+import { callAborted } from "./grpc-call-context.js";
 
 /**
  * What every call goes through, on both transports, written once: continue the caller's trace,
@@ -49,7 +50,7 @@ function deadlineError(ctx: HandlerContext): ConnectError {
 }
 
 async function beforeHandler(pipeline: CallPipeline, service: DescService, ctx: HandlerContext, span: Span): Promise<void> {
-  if (ctx.signal.aborted) throw deadlineError(ctx);
+  if (callAborted(ctx)) throw deadlineError(ctx);
   if (pipeline.publicServices.has(service.typeName)) return;
   const principal = await pipeline.authenticate.execute(ctx.requestHeader.get("authorization") ?? undefined);
   if (!principal.ok) throw toConnectError(principal.error);
@@ -99,7 +100,7 @@ export function wrapUnary(pipeline: CallPipeline, service: DescService, method: 
       try {
         await beforeHandler(pipeline, service, ctx, span);
         const response = await handler(request, ctx);
-        if (ctx.signal.aborted) throw deadlineError(ctx);
+        if (callAborted(ctx)) throw deadlineError(ctx);
         finish(pipeline, span, name, startedMs, undefined, pipeline.publicServices.has(service.typeName), ctx);
         return response;
       } catch (error) {
