@@ -148,6 +148,9 @@ if (want("authorize")) {
     `Each closed-loop figure and pgbench: the median (by rate) of ${inproc.repeats} runs, interleaved, each after a checkpoint. CPU per call is counted over each whole run, warm-up included; "client" is the bench process (the grpc-js callers), "Node" the bench process running the use cases.`,
     "",
     `At 80% of the gRPC peak (${fmt(at80.target)} pairs/s offered, open loop; ${fmt(at80.rate)} served): Authorize p50 ${fmt(at80.authorizeP50Ms, 1)} ms, **p99 ${fmt(at80.authorizeP99Ms, 1)} ms** (goal < 10 ms).`,
+    "",
+    // Ceilings from this run's own figures: what no change to the application work can exceed.
+    `Ceilings from the same run: two echo calls per pair allow at most ${fmt(echo.rate / 2)} pairs/s over gRPC, ${fmt(echo.rate / 2 / pg.tps, 2)} of pgbench, before any work is done; one Postgres backend applies the hot wallet's appends one after another, so at ${fmt(inproc.postgresCpuUs)} µs of Postgres CPU per pair in-process pairs cannot pass about ${fmt(1e6 / inproc.postgresCpuUs)} pairs/s, ${fmt(1e6 / inproc.postgresCpuUs / pg.tps, 2)} of pgbench.`,
   ].join("\n");
   doc = replaceSection(doc, "authorize", table);
   console.log(table);
