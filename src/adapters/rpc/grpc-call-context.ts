@@ -19,7 +19,8 @@ export class GrpcCallContext implements HandlerContext {
   private controller: AbortController | undefined;
   private reason: unknown = undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private response: { header?: Headers; trailer?: Headers } = {};
+  private header: Headers | undefined;
+  private trailer: Headers | undefined;
   private readonly deadlineAtMs: number | undefined;
 
   constructor(
@@ -55,11 +56,11 @@ export class GrpcCallContext implements HandlerContext {
   }
 
   get responseHeader(): Headers {
-    return (this.response.header ??= new Headers());
+    return (this.header ??= new Headers());
   }
 
   get responseTrailer(): Headers {
-    return (this.response.trailer ??= new Headers());
+    return (this.trailer ??= new Headers());
   }
 
   /** Aborts the signal (now, or when it is first asked for) and stops the deadline timer. */
