@@ -72,13 +72,9 @@ export class Decimal {
     const match = decimalPattern.exec(text);
     if (!match) return err(`must be a decimal number like 12.50, got "${text}"`);
     const [, sign, whole = "0", fraction] = match;
+    if (fraction !== undefined && fraction.length > scale) return err(`has more than ${scale} fractional digits: "${text}"`);
     // Whole numbers (token counts, most quantities) skip the fraction's padding and parse.
-    if (fraction === undefined) {
-      const units = BigInt(whole) * unit;
-      return ok(new Decimal(sign ? -units : units));
-    }
-    if (fraction.length > scale) return err(`has more than ${scale} fractional digits: "${text}"`);
-    const units = BigInt(whole) * unit + BigInt(fraction.padEnd(scale, "0") || "0");
+    const units = BigInt(whole) * unit + (fraction === undefined ? 0n : BigInt(fraction.padEnd(scale, "0")));
     return ok(new Decimal(sign ? -units : units));
   }
 
