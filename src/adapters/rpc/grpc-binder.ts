@@ -17,11 +17,11 @@ function serializer(schema: DescMessage) {
   };
 }
 
-/** The call's text metadata as header pairs, for the context's request Headers. */
-function headersOf(metadata: grpc.Metadata): [string, string][] {
-  const headers: [string, string][] = [];
+/** The call's text metadata as the context's request Headers (binary values are left out). */
+function headersOf(metadata: grpc.Metadata): Headers {
+  const headers = new Headers();
   for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (typeof value === "string") headers.push([key, value]);
+    if (typeof value === "string") headers.append(key, value);
   }
   return headers;
 }
@@ -63,7 +63,7 @@ function contextFor(
   method: DescMethod,
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
 ): { ctx: GrpcCallContext; finished: () => void } {
-  const ctx = new GrpcCallContext(service, method, `/${service.typeName}/${method.name}`, new Headers(headersOf(call.metadata)), remainingMs(call));
+  const ctx = new GrpcCallContext(service, method, `/${service.typeName}/${method.name}`, headersOf(call.metadata), remainingMs(call));
   let done = false;
   call.on("cancelled", () => ctx.abort(done ? callEnded : new ConnectError("the caller cancelled the call", Code.Canceled)));
   ctx.values.set(transportKey, "grpc");
