@@ -5,7 +5,7 @@ import { violation, type FieldViolation } from "./field-error.js";
 import { formulaViolation } from "./formula-violation.js";
 import { parseCurrencyField, parseTimeField } from "./input.js";
 import { parseCatalogKey, parseDisplayText } from "./keys.js";
-import { inForceAt } from "./timeline.js";
+import { inForceSpanAt, type InForceSpan } from "./timeline.js";
 
 /**
  * What the vendor charges the tenant for a model's usage, from `effectiveFrom` until the next
@@ -152,5 +152,10 @@ export function sameFormula(a: FormulaSource, b: FormulaSource): boolean {
 
 /** The cost version in force at `at`, if the model existed then. */
 export function costVersionAt(model: Model, at: Date): CostVersion | undefined {
-  return inForceAt(model.costVersions, (v) => v.effectiveFrom, at);
+  return costVersionSpanAt(model, at)?.entry;
+}
+
+/** The cost version in force at `at` and the stretch of time it is in force (see inForceSpanAt). */
+export function costVersionSpanAt(model: Model, at: Date): InForceSpan<CostVersion> | undefined {
+  return inForceSpanAt(model.costVersions, (v) => v.effectiveFrom, at);
 }

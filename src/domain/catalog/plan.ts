@@ -7,7 +7,7 @@ import { formulaViolation } from "./formula-violation.js";
 import { parseAmountIn, parseCurrencyField, parseTimeField, type MoneyInput } from "./input.js";
 import { parseCatalogKey, parseDisplayText } from "./keys.js";
 import { sameFormula } from "./model.js";
-import { inForceAt } from "./timeline.js";
+import { inForceSpanAt, type InForceSpan } from "./timeline.js";
 
 export type BillingInterval = "MONTHLY" | "DAILY";
 export type RoutingPolicy = "LOWEST_COST" | "HIGHEST_MARGIN" | "FIRST_ALLOWED";
@@ -185,7 +185,12 @@ export function decidePublishPlanVersion(plan: Plan, input: PlanVersionInput, ct
 
 /** The plan version in force at `at`, if any was. */
 export function planVersionAt(plan: Plan, at: Date): PlanVersion | undefined {
-  return inForceAt(plan.versions, (v) => v.effectiveFrom, at);
+  return planVersionSpanAt(plan, at)?.entry;
+}
+
+/** The plan version in force at `at` and the stretch of time it is in force (see inForceSpanAt). */
+export function planVersionSpanAt(plan: Plan, at: Date): InForceSpan<PlanVersion> | undefined {
+  return inForceSpanAt(plan.versions, (v) => v.effectiveFrom, at);
 }
 
 /** The price a version sets for `model`: its own entry, else the `*` entry, else none. */

@@ -1,7 +1,7 @@
 import { subscriptionAt, type Customer } from "../catalog/customer.js";
-import { costVersionAt, type CostVersion, type Model } from "../catalog/model.js";
+import { costVersionSpanAt, type CostVersion, type Model } from "../catalog/model.js";
 import { billingPeriodAt, type BillingPeriod } from "../catalog/period.js";
-import { planVersionAt, priceFor, type Plan, type PlanVersion } from "../catalog/plan.js";
+import { planVersionSpanAt, priceFor, type Plan, type PlanVersion } from "../catalog/plan.js";
 import type { CompiledFormula, FormulaSource } from "../formula/index.js";
 import { err, ok, type Result } from "../result.js";
 
@@ -55,22 +55,42 @@ export function periodFor(customer: Customer, version: PlanVersion, at: Date): B
  * the model (exact key, else "*"), and the model's vendor cost version in force then.
  */
 export function termsAt(customer: Customer, plans: ReadonlyMap<string, Plan>, model: Model, at: Date, compile: FormulaCompiler): Result<RatingTerms, RatingRejection> {
+  const found = termsSpanAt(customer, plans, model, at, compile);
+  return found.ok ? ok(found.value.terms) : found;
+}
+
+/** Terms with the stretch [from, until) of instants (epoch ms) at which termsAt gives the same. */
+export type TermsSpan = { readonly terms: RatingTerms; readonly from: number; readonly until: number };
+
+/**
+ * termsAt, and how long its answer holds: every choice it makes (subscription, plan version,
+ * cost version, billing period) is of an entry in force over a stretch of time, and the terms
+ * are the same anywhere in all of those stretches at once. A caller pricing many events of one
+ * customer and model can then look the terms up once rather than once an event.
+ */
+export function termsSpanAt(customer: Customer, plans: ReadonlyMap<string, Plan>, model: Model, at: Date, compile: FormulaCompiler): Result<TermsSpan, RatingRejection> {
   const subscription = subscriptionAt(customer, at);
   if (!subscription) return reject("NO_SUBSCRIPTION", `customer "${customer.id}" had no plan at ${at.toISOString()} (its first subscription starts later)`);
   const plan = plans.get(subscription.planKey);
-  const version = plan && planVersionAt(plan, at);
+  const version = plan && planVersionSpanAt(plan, at);
   if (!plan || !version) return reject("NO_PLAN_VERSION", `plan "${subscription.planKey}" had no published version in force at ${at.toISOString()}`);
-  const price = priceFor(version, model.key);
-  if (!price) return reject("MODEL_NOT_IN_PLAN", `plan "${plan.key}" version ${version.version} does not price model "${model.key}"`);
-  const costVersion = costVersionAt(model, at);
+  const price = priceFor(version.entry, model.key);
+  if (!price) return reject("MODEL_NOT_IN_PLAN", `plan "${plan.key}" version ${version.entry.version} does not price model "${model.key}"`);
+  const costVersion = costVersionSpanAt(model, at);
   if (!costVersion) return reject("NO_COST_VERSION", `model "${model.key}" had no vendor cost in force at ${at.toISOString()}`);
+  // The period is already cut to the subscription's stretch (see periodFor).
+  const period = periodFor(customer, version.entry, at);
   return ok({
-    planKey: plan.key,
-    planVersion: version,
-    currency: plan.currency,
-    price: compile(price.formula, "price"),
-    costVersion,
-    cost: compile(costVersion.cost, "cost"),
-    period: periodFor(customer, version, at),
+    terms: {
+      planKey: plan.key,
+      planVersion: version.entry,
+      currency: plan.currency,
+      price: compile(price.formula, "price"),
+      costVersion: costVersion.entry,
+      cost: compile(costVersion.entry.cost, "cost"),
+      period,
+    },
+    from: Math.max(period.start.getTime(), version.from, costVersion.from),
+    until: Math.min(period.end.getTime(), version.until, costVersion.until),
   });
 }
