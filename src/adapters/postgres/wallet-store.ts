@@ -24,15 +24,35 @@ type LoadRow = {
   log_hash: string | null;
 };
 
+/**
+ * ISO text of a date, remembering the last date it was asked for. A record's received time is
+ * the same Date for every record of a call, its period start the same for every record of a
+ * customer's part, and consecutive records mostly share both: formatting each once per run of
+ * equal Dates rather than once per record.
+ */
+const isoOfLast = () => {
+  let last: Date | undefined;
+  let text = "";
+  return (d: Date): string => {
+    if (d !== last) {
+      last = d;
+      text = d.toISOString();
+    }
+    return text;
+  };
+};
+
+type IsoOf = (d: Date) => string;
+
 // Absent values stay undefined, so JSON.stringify leaves their keys out: jsonb_to_recordset
 // reads a missing key as NULL, and every byte less is less to encode, send and parse.
-const recordJson = ({ record: r, seq, prevHash, hash }: ChainedRecord) => ({
+const recordJson = ({ record: r, seq, prevHash, hash }: ChainedRecord, iso: { occurred: IsoOf; received: IsoOf; period: IsoOf }) => ({
   t: r.tenantId,
   id: r.eventId,
   c: r.customerId,
   m: r.model,
-  oa: r.occurredAt.toISOString(),
-  ra: r.receivedAt.toISOString(),
+  oa: iso.occurred(r.occurredAt),
+  ra: iso.received(r.receivedAt),
   q: r.quantities,
   a: r.attributes,
   ch: r.charge.toString(),
@@ -42,7 +62,7 @@ const recordJson = ({ record: r, seq, prevHash, hash }: ChainedRecord) => ({
   pk: r.planKey,
   pv: r.planVersion,
   cv: r.costVersion,
-  ps: r.periodStart.toISOString(),
+  ps: iso.period(r.periodStart),
   res: r.reservationId,
   rel: r.released?.toString(),
   ov: r.overage?.toString(),
@@ -139,7 +159,8 @@ export class PostgresWalletStore implements WalletStore {
     const eventsJson = JSON.stringify(
       parts.flatMap((p) => p.events.map((e, i) => ({ t: p.key.tenantId, w: p.key.walletId, v: p.expected.version + 1 + i, ty: e.type, p: e }))),
     );
-    const recordsJson = JSON.stringify(parts.flatMap((p) => p.records.map(recordJson)));
+    const iso = { occurred: isoOfLast(), received: isoOfLast(), period: isoOfLast() };
+    const recordsJson = JSON.stringify(parts.flatMap((p) => p.records.map((r) => recordJson(r, iso))));
     // The rows travel as JSON text cast to jsonb and read with jsonb_to_recordset. Reading
     // plain json instead is dearer on Postgres 15 (it sets up a field table for every object):
     // inserting 1,000 usage records cost the backend 41-44 µs a row that way against 16-17 µs
