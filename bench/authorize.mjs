@@ -12,6 +12,7 @@ import { migrateToLatest, openDatabase } from "../dist/src/adapters/postgres/dat
 import { PostgresTenantRepository } from "../dist/src/adapters/postgres/tenant-repository.js";
 import { PostgresUsageLog } from "../dist/src/adapters/postgres/usage-log.js";
 import { WalletChanges } from "../dist/src/adapters/postgres/wallet-change-feed.js";
+import { jsonbEncodingFor } from "../dist/src/adapters/postgres/jsonb-param.js";
 import { PostgresWalletStore } from "../dist/src/adapters/postgres/wallet-store.js";
 import { CryptoIds } from "../dist/src/adapters/system/crypto-ids.js";
 import { Sha256SecretHasher } from "../dist/src/adapters/system/sha256-secret-hasher.js";
@@ -119,7 +120,7 @@ export async function runAuthorize({ seconds = 10, repeats = Number(process.env.
     await migrateToLatest(handle.db);
     const catalog = new CachedCatalogRepository(new PostgresCatalogRepository(handle.db), new LocalCatalogChangeFeed());
     const hasher = new Sha256UsageLogHasher();
-    const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
+    const store = new PostgresWalletStore(handle.db, false, handle.appendDb, jsonbEncodingFor(handle.kind));
     const usageLog = new PostgresUsageLog(handle.db);
     const newWriter = () => new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, { snapshotEvery: 100, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 100_000 }, hasher);
     let seq = 0;

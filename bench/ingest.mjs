@@ -17,6 +17,7 @@ import { migrateToLatest, openDatabase } from "../dist/src/adapters/postgres/dat
 import { PostgresTenantRepository } from "../dist/src/adapters/postgres/tenant-repository.js";
 import { PostgresUsageLog } from "../dist/src/adapters/postgres/usage-log.js";
 import { WalletChanges } from "../dist/src/adapters/postgres/wallet-change-feed.js";
+import { jsonbEncodingFor } from "../dist/src/adapters/postgres/jsonb-param.js";
 import { PostgresWalletStore } from "../dist/src/adapters/postgres/wallet-store.js";
 import { CryptoIds } from "../dist/src/adapters/system/crypto-ids.js";
 import { Sha256SecretHasher } from "../dist/src/adapters/system/sha256-secret-hasher.js";
@@ -180,7 +181,7 @@ export async function runIngest({ seconds = 10, repeats = Number(process.env.BEN
     const { catalog, tenantId } = await setUp(handle.db);
     const hasher = new Sha256UsageLogHasher();
     const log = new PostgresUsageLog(handle.db);
-    const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
+    const store = new PostgresWalletStore(handle.db, false, handle.appendDb, jsonbEncodingFor(handle.kind));
     const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, {
       snapshotEvery: 100,
       expiryWarningLeadMs: 86_400_000,

@@ -4,6 +4,7 @@
 import pino from "pino";
 import { migrateToLatest, openDatabase } from "../dist/src/adapters/postgres/database.js";
 import { WalletChanges } from "../dist/src/adapters/postgres/wallet-change-feed.js";
+import { jsonbEncodingFor } from "../dist/src/adapters/postgres/jsonb-param.js";
 import { PostgresWalletStore } from "../dist/src/adapters/postgres/wallet-store.js";
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
 import { Decimal } from "../dist/src/domain/money/decimal.js";
@@ -16,7 +17,7 @@ const plenty = Decimal.parse("100000000").value;
 const clock = { now: () => new Date() };
 
 function writerFor(handle, snapshotEvery = 100) {
-  const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
+  const store = new PostgresWalletStore(handle.db, false, handle.appendDb, jsonbEncodingFor(handle.kind));
   const writer = new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, {
     snapshotEvery,
     expiryWarningLeadMs: 86_400_000,

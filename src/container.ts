@@ -23,6 +23,7 @@ import { CreateTenant } from "./application/tenants/create-tenant.js";
 import { CachedCatalogRepository, type CatalogChangeFeed } from "./adapters/postgres/catalog-cache.js";
 import { PostgresCatalogRepository } from "./adapters/postgres/catalog-repository.js";
 import type { DatabaseHandle } from "./adapters/postgres/database.js";
+import { jsonbEncodingFor } from "./adapters/postgres/jsonb-param.js";
 import { PostgresTenantRepository } from "./adapters/postgres/tenant-repository.js";
 import { CatalogServiceImpl } from "./adapters/rpc/catalog-service.js";
 import { HealthServiceImpl, HealthState } from "./adapters/rpc/health.js";
@@ -129,7 +130,7 @@ export function buildContainer(infra: Infrastructure): Container {
   c.bind(WalletStore)
     .toDynamicValue((ctx) => {
       const database = get(ctx, DatabaseToken);
-      return new InstrumentedWalletStore(new PostgresWalletStore(database.db, database.kind === "server", database.appendDb), get(ctx, MetricsToken));
+      return new InstrumentedWalletStore(new PostgresWalletStore(database.db, database.kind === "server", database.appendDb, jsonbEncodingFor(database.kind)), get(ctx, MetricsToken));
     })
     .inSingletonScope();
   c.bind(WalletChangesToken).toDynamicValue((ctx) => new WalletChanges(get(ctx, LoggerToken))).inSingletonScope();

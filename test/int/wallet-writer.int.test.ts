@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import pino from "pino";
 import { migrateToLatest, openDatabase, type DatabaseHandle } from "../../src/adapters/postgres/database.js";
 import { WalletChanges } from "../../src/adapters/postgres/wallet-change-feed.js";
+import { jsonbEncodingFor } from "../../src/adapters/postgres/jsonb-param.js";
 import { PostgresWalletStore } from "../../src/adapters/postgres/wallet-store.js";
 import { WalletWriter } from "../../src/application/wallet/wallet-writer.js";
 import { Decimal } from "../../src/domain/money/decimal.js";
@@ -17,7 +18,7 @@ const clock = { now: () => new Date() };
 const options = { snapshotEvery: 50, expiryWarningLeadMs: 86_400_000, batchMax: 1000, cachedWalletsMax: 1000 };
 
 function writerOn(handle: DatabaseHandle) {
-  const store = new PostgresWalletStore(handle.db, false, handle.appendDb);
+  const store = new PostgresWalletStore(handle.db, false, handle.appendDb, jsonbEncodingFor(handle.kind));
   return { store, writer: new WalletWriter(store, new WalletChanges(pino({ level: "silent" })), clock, options) };
 }
 
