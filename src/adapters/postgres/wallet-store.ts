@@ -5,7 +5,7 @@ import type { Balance } from "../../domain/wallet/balance.js";
 import type { GrantSource } from "../../domain/wallet/events.js";
 import { initialWallet, replay } from "../../domain/wallet/wallet.js";
 import { decimalFromDb } from "./decimal-column.js";
-import { plainArray, quotedArray } from "./array-param.js";
+import { jsonObjectArray, plainArray, quotedArray } from "./array-param.js";
 import { jsonbArray, type JsonbEncoding } from "./jsonb-param.js";
 import { uniqueViolationOf } from "./pg-errors.js";
 import type { Database } from "./tables/index.js";
@@ -88,7 +88,7 @@ function recordColumnsSql(records: readonly ChainedRecord[], iso: { occurred: Is
   const n = records.length;
   const col = <T>() => new Array<T>(n);
   const t = col<string>(), id = col<string>(), c = col<string>(), m = col<string>(), oa = col<string>(), ra = col<string>();
-  const q = col<string>(), a = col<string>(), ch = col<string>(), cu = col<string>(), co = col<string>(), ccu = col<string>();
+  const q = col<Readonly<Record<string, string>>>(), a = col<Readonly<Record<string, string>>>(), ch = col<string>(), cu = col<string>(), co = col<string>(), ccu = col<string>();
   const pk = col<string>(), pv = col<number>(), cv = col<number>(), ps = col<string>(), res = col<string | null>();
   const rel = col<string | null>(), ov = col<string | null>(), chash = col<string>(), seq = col<number>(), prev = col<string>(), h = col<string>();
   for (let i = 0; i < n; i++) {
@@ -99,8 +99,8 @@ function recordColumnsSql(records: readonly ChainedRecord[], iso: { occurred: Is
     m[i] = r.model;
     oa[i] = iso.occurred(r.occurredAt);
     ra[i] = iso.received(r.receivedAt);
-    q[i] = JSON.stringify(r.quantities);
-    a[i] = JSON.stringify(r.attributes);
+    q[i] = r.quantities;
+    a[i] = r.attributes;
     ch[i] = r.charge.toString();
     cu[i] = r.currency;
     co[i] = r.cost.toString();
@@ -118,7 +118,7 @@ function recordColumnsSql(records: readonly ChainedRecord[], iso: { occurred: Is
     h[i] = hash;
   }
   return sql`unnest(${quotedArray(t)}::text[], ${quotedArray(id)}::text[], ${quotedArray(c)}::text[], ${quotedArray(m)}::text[],
-              ${plainArray(oa)}::timestamptz[], ${plainArray(ra)}::timestamptz[], ${quotedArray(q)}::jsonb[], ${quotedArray(a)}::jsonb[],
+              ${plainArray(oa)}::timestamptz[], ${plainArray(ra)}::timestamptz[], ${jsonObjectArray(q)}::jsonb[], ${jsonObjectArray(a)}::jsonb[],
               ${plainArray(ch)}::numeric[], ${quotedArray(cu)}::text[], ${plainArray(co)}::numeric[], ${quotedArray(ccu)}::text[],
               ${quotedArray(pk)}::text[], ${plainArray(pv)}::int4[], ${plainArray(cv)}::int4[], ${plainArray(ps)}::timestamptz[],
               ${quotedArray(res)}::text[], ${plainArray(rel)}::numeric[], ${plainArray(ov)}::numeric[], ${plainArray(chash)}::text[],
