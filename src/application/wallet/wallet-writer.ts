@@ -325,7 +325,7 @@ export class WalletWriter {
         this.ready.delete(slot);
         const built = this.decideBatch(slot, split && slot.queue.length >= splitQueueMin ? Math.ceil(slot.queue.length / 2) : this.options.batchMax);
         if (built) {
-          parts.push({ ...built, slot });
+          parts.push({ part: built.part, batch: built.batch, slot });
           records += built.part.records.length;
         }
         if (slot.queue.length > 0 && slot.inFlight.length < this.depthMax) this.ready.add(slot);
