@@ -1,3 +1,5 @@
+import { jsonStringObject } from "../system/json-text.js";
+
 /**
  * One-dimensional Postgres arrays in the binary wire format, as Buffers: the pg driver sends a
  * Buffer parameter in binary, so Postgres decodes it with array_recv instead of parsing an
@@ -66,27 +68,10 @@ export function textArrayBinary(values: readonly (string | null)[]): Buffer {
   return varlenArray(oid.text, elements);
 }
 
-/** Text that JSON.stringify writes unchanged between its quotes (nothing it would escape). */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
-const jsonVerbatim = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
-
-/** JSON text of a string-to-string object: JSON.stringify's, written directly when nothing needs escaping. */
-function objectJson(object: Readonly<Record<string, string>>): string {
-  let text = "{";
-  let first = true;
-  for (const key in object) {
-    const value = object[key] as string;
-    if (!jsonVerbatim.test(key) || !jsonVerbatim.test(value)) return JSON.stringify(object);
-    text += first ? `"${key}":"${value}"` : `,"${key}":"${value}"`;
-    first = false;
-  }
-  return `${text}}`;
-}
-
 /** jsonb[] of string-to-string objects (quantities, attributes): each a version byte (1) and its JSON text. */
 export function jsonbObjectArrayBinary(objects: readonly Readonly<Record<string, string>>[]): Buffer {
   const texts = new Array<string>(objects.length);
-  for (let i = 0; i < objects.length; i++) texts[i] = objectJson(objects[i] as Readonly<Record<string, string>>);
+  for (let i = 0; i < objects.length; i++) texts[i] = jsonStringObject(objects[i] as Readonly<Record<string, string>>);
   const allAscii = ascii.test(texts.join(""));
   for (let i = 0; i < texts.length; i++) texts[i] = `\u0001${allAscii ? (texts[i] as string) : utf8Bytes(texts[i] as string)}`;
   return varlenArray(oid.jsonb, texts);

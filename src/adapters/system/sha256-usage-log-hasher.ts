@@ -1,4 +1,5 @@
 import { sortStrings } from "../../domain/collections/sort-strings.js";
+import { jsonString as str } from "./json-text.js";
 import { sha256Hex as sha256 } from "./sha256.js";
 import type { ChainedRecord, LogHead, SubmittedContent, UsageLogHasher, UsageRecord } from "../../application/ports/usage-log.js";
 
@@ -10,12 +11,6 @@ import type { ChainedRecord, LogHead, SubmittedContent, UsageLogHasher, UsageRec
  * usage event ingested (its content fingerprint and its chain link).
  */
 
-/** Text that JSON.stringify writes unchanged between its quotes (nothing it would escape). */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
-const jsonVerbatim = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
-
-/** A string as JSON text: quoted as it is when JSON would escape nothing in it. */
-const str = (s: string): string => (jsonVerbatim.test(s) ? `"${s}"` : JSON.stringify(s));
 const strOrNull = (s: string | undefined): string => (s === undefined ? "null" : str(s));
 /** A number as JSON writes it: integers (times, versions, sequence numbers) as digits; NaN and infinities as null. */
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : "null");
