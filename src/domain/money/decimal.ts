@@ -6,6 +6,17 @@ const scale = limits.decimalScale;
 const unit = 10n ** BigInt(scale);
 /** Canonical decimal text: sign, digits, optional point with digits. `\d` is ASCII-only without the `u` flag. */
 const decimalPattern = /^(-)?(\d+)(?:\.(\d+))?$/;
+const zeroCode = 48;
+
+/** Whether `text` is one or more ASCII digits and nothing else. */
+function isDigits(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < zeroCode || c > zeroCode + 9) return false;
+  }
+  return true;
+}
 
 /**
  * How a value that falls between two representable ones is resolved. HALF_EVEN (banker's
@@ -54,12 +65,23 @@ export class Decimal {
   static readonly ZERO = new Decimal(0n);
   static readonly ONE = new Decimal(unit);
 
+  /**
+   * The canonical text once made, or the parsed text when it was canonical already. Every
+   * usage event's quantities and amounts are printed several times on the way to the log
+   * (fingerprint, chain hash, the append's columns). A #private field: invisible to structural
+   * equality, so two equal values stay equal whether or not either was printed.
+   */
+  #text: string | undefined;
+
   // A public readonly field rather than a getter over a private one, so that structural
   // equality (jest's toEqual, node's deepStrictEqual) sees the value.
   private constructor(
     /** The value times 10^18: the raw fixed-point units. */
     readonly units: bigint,
-  ) {}
+    text?: string,
+  ) {
+    this.#text = text;
+  }
 
   /**
    * Parses decimal text: an optional "-", one or more digits, and optionally "." followed by one
@@ -69,13 +91,17 @@ export class Decimal {
    */
   static parse(text: string): Result<Decimal, string> {
     if (text.length > limits.decimalLengthMax) return err(`must be at most ${limits.decimalLengthMax} characters, got ${text.length}`);
+    // Digits alone (token counts, most quantities): no pattern match, and the text itself is
+    // the canonical one unless it has a leading zero.
+    if (isDigits(text)) return ok(new Decimal(BigInt(text) * unit, text.length === 1 || text.charCodeAt(0) !== zeroCode ? text : undefined));
     const match = decimalPattern.exec(text);
     if (!match) return err(`must be a decimal number like 12.50, got "${text}"`);
     const [, sign, whole = "0", fraction] = match;
     if (fraction !== undefined && fraction.length > scale) return err(`has more than ${scale} fractional digits: "${text}"`);
     // Whole numbers (token counts, most quantities) skip the fraction's padding and parse.
     const units = BigInt(whole) * unit + (fraction === undefined ? 0n : BigInt(fraction.padEnd(scale, "0")));
-    return ok(new Decimal(sign ? -units : units));
+    const canonical = (whole.length === 1 || whole.charCodeAt(0) !== zeroCode) && (fraction === undefined || fraction.charCodeAt(fraction.length - 1) !== zeroCode) && !(sign && units === 0n);
+    return ok(new Decimal(sign ? -units : units, canonical ? text : undefined));
   }
 
   /** The whole number `value`. */
@@ -191,6 +217,10 @@ export class Decimal {
    * never "-0" ("0.0000025", "1200", "-3.5").
    */
   toString(): string {
+    return (this.#text ??= this.format());
+  }
+
+  private format(): string {
     const negative = this.units < 0n;
     const abs = negative ? -this.units : this.units;
     const whole = abs / unit;

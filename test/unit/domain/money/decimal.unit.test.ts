@@ -63,6 +63,33 @@ describe("reading and writing decimal text", () => {
     fc.assert(fc.property(decimal, (x) => expect(d(x.toString()).eq(x)).toBe(true)));
   });
 
+  it("prints the canonical text however the value was written, and printing changes no equality", () => {
+    // Padded forms of a value's text: leading zeros after the sign, trailing fractional zeros.
+    const padded = fc.tuple(decimal, fc.nat(3), fc.nat(3)).map(([x, lead, trail]) => {
+      const text = x.toString();
+      const sign = text.startsWith("-") ? "-" : "";
+      const body = "0".repeat(lead) + text.slice(sign.length);
+      // Only as many trailing zeros as 18 fractional digits leave room for.
+      const zeros = Math.min(trail, 18 - (body.split(".")[1]?.length ?? 0));
+      const withTrail = zeros === 0 ? body : `${body}${body.includes(".") ? "" : "."}${"0".repeat(zeros)}`;
+      return { x, text, written: `${sign}${withTrail}` };
+    });
+    fc.assert(
+      fc.property(padded, ({ x, text, written }) => {
+        expect(d(written).toString()).toBe(text);
+        expect(d(text).toString()).toBe(text);
+        expect(Decimal.fromUnits(x.units).toString()).toBe(text);
+      }),
+    );
+    const printed = d("42");
+    printed.toString();
+    expect(printed).toEqual(Decimal.fromUnits(42n * unit));
+    expect(d("-0.50").toString()).toBe("-0.5");
+    expect(d("-0.0").toString()).toBe("0");
+    expect(d("0").toString()).toBe("0");
+    expect(d("000").toString()).toBe("0");
+  });
+
   it("never prints negative zero, trailing fractional zeros or a bare point", () => {
     fc.assert(
       fc.property(decimal, (x) => {
