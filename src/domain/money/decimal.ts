@@ -98,7 +98,7 @@ export class Decimal {
     if (!match) return err(`must be a decimal number like 12.50, got "${text}"`);
     const [, sign, whole = "0", fraction] = match;
     if (fraction !== undefined && fraction.length > scale) return err(`has more than ${scale} fractional digits: "${text}"`);
-    // Whole numbers (token counts, most quantities) skip the fraction's padding and parse.
+    // Whole numbers written with a sign or leading zeros skip the fraction's padding and parse.
     const units = BigInt(whole) * unit + (fraction === undefined ? 0n : BigInt(fraction.padEnd(scale, "0")));
     const canonical = (whole.length === 1 || whole.charCodeAt(0) !== zeroCode) && (fraction === undefined || fraction.charCodeAt(fraction.length - 1) !== zeroCode) && !(sign && units === 0n);
     return ok(new Decimal(sign ? -units : units, canonical ? text : undefined));
