@@ -77,6 +77,15 @@ export class IngestUsage {
   async execute(tenantId: string, inputs: readonly UsageEventInput[]): Promise<Result<IngestOutcome[], AppError>> {
     if (inputs.length === 0) return invalid(violation("events", "must have at least one event"));
     if (inputs.length > limits.ingestBatchMax) return invalid(violation("events", `must have at most ${limits.ingestBatchMax} events per call, got ${inputs.length}`));
+    // Parsing and fingerprinting a call's events is one long stretch of synchronous work (about
+    // ten milliseconds for 1,000 events). A call typically starts in the continuation of an
+    // earlier one, right when the wallet writer's append has landed and its next flush is
+    // queued for the end of this turn (WalletWriter.schedulePump): starting the parse here would
+    // hold that flush back, and the database's append connection would sit idle meanwhile.
+    // Yielding the turn first lets the flush go out. In ten alternating pairs of in-process runs
+    // (1,000-event calls, four in flight) every run with the yield ingested more: 5-35% more
+    // events a second, most often 10-15%.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const now = this.clock.now();
     const ctx = await PricingContext.load(this.catalog, this.formulas, tenantId);
     const outcomes: (IngestOutcome | undefined)[] = new Array<IngestOutcome | undefined>(inputs.length);
