@@ -5,21 +5,38 @@
  * instead of colliding in the database. Across processes the usage log's unique key decides.
  */
 export class InFlightIds {
-  private readonly running = new Map<string, Promise<void>>();
+  /**
+   * Per tenant, each held id and the release of the call holding it. Keyed by tenant, then by
+   * the id itself rather than by one joined string: every call holds all of its ids (1,000 at
+   * a time when ingesting), and joined keys were a fresh string each to build and hash.
+   */
+  private readonly running = new Map<string, Map<string, Promise<void>>>();
 
   /** Waits until no other call holds any of `ids`, then holds them until `release` is called. */
   async acquire(tenantId: string, ids: readonly string[]): Promise<() => void> {
-    const keys = [...new Set(ids)].map((id) => `${tenantId}\u0000${id}`);
     for (;;) {
-      const busy = keys.map((k) => this.running.get(k)).filter((p): p is Promise<void> => p !== undefined);
-      if (busy.length === 0) break;
+      const held = this.running.get(tenantId);
+      if (!held) break;
+      const busy = new Set<Promise<void>>();
+      for (const id of ids) {
+        const holder = held.get(id);
+        if (holder) busy.add(holder);
+      }
+      if (busy.size === 0) break;
       await Promise.all(busy);
     }
+    let held = this.running.get(tenantId);
+    if (!held) {
+      held = new Map();
+      this.running.set(tenantId, held);
+    }
+    const mine = held;
     let release!: () => void;
     const done = new Promise<void>((resolve) => (release = resolve));
-    for (const k of keys) this.running.set(k, done);
+    for (const id of ids) mine.set(id, done);
     return () => {
-      for (const k of keys) if (this.running.get(k) === done) this.running.delete(k);
+      for (const id of ids) if (mine.get(id) === done) mine.delete(id);
+      if (mine.size === 0 && this.running.get(tenantId) === mine) this.running.delete(tenantId);
       release();
     };
   }
