@@ -94,6 +94,19 @@ describe("usage log hashes", () => {
     );
   });
 
+  it("long and non-ASCII texts, past the buffer's first size, hash as their strings would", () => {
+    const long = fc.string({ unit: "binary", minLength: 60, maxLength: 3000 });
+    fc.assert(
+      fc.property(long, long, fc.dictionary(long, long, { maxKeys: 3 }), (eventId, prev, attributes) => {
+        const r = record({ eventId, attributes, reservationId: eventId });
+        expect(hasher.hashOf(prev, r, 3)).toBe(referenceRecordHash(prev, r, 3));
+        const c = { customerId: eventId, model: "m", occurredAt: undefined, quantities: attributes, attributes: {}, reservationId: prev };
+        expect(hasher.contentHash(c)).toBe(referenceContentHash(c));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("a chain links each record to the one before it", () => {
     const records = [record(), record({ eventId: "evt-2", attributes: { region: 'eu "west"' } }), record({ eventId: "evt-3", reservationId: "res-1", released: dec("0.5"), overage: Decimal.ZERO })];
     const { chained, head } = hasher.chain({ seq: 4, hash: "ab".repeat(32) }, records);
