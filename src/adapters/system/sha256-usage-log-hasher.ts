@@ -11,19 +11,25 @@ import type { ChainedRecord, LogHead, SubmittedContent, UsageLogHasher, UsageRec
  * the rest of the hash put together, while a text assembled as a string was mostly garbage.
  */
 
+/** The punctuation of the texts, as the character codes the buffer takes. */
+const comma = 0x2c;
+const open = 0x5b;
+const close = 0x5d;
+const newline = 0x0a;
+
 /**
  * A string map as a JSON array of [key, value] pairs in key order: one text per map, whatever
  * its insertion order.
  */
 function pairs(b: HashTextBuffer, m: Readonly<Record<string, string>>): void {
   const keys = sortStrings(Object.keys(m));
-  b.char(0x5b);
+  b.char(open);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
-    if (i > 0) b.char(0x2c);
-    b.char(0x5b).jsonString(k).char(0x2c).jsonString(m[k] ?? "").char(0x5d);
+    if (i > 0) b.char(comma);
+    b.char(open).jsonString(k).char(comma).jsonString(m[k] ?? "").char(close);
   }
-  b.char(0x5d);
+  b.char(close);
 }
 
 /**
@@ -32,26 +38,26 @@ function pairs(b: HashTextBuffer, m: Readonly<Record<string, string>>): void {
  * format than ISO text.
  */
 function recordText(b: HashTextBuffer, r: UsageRecord, seq: number): void {
-  b.raw('["usage-record-v1",').jsonString(r.tenantId).char(0x2c).jsonString(r.eventId).char(0x2c).jsonString(r.customerId).char(0x2c);
-  b.jsonString(r.model).char(0x2c).jsonNumber(r.occurredAt.getTime()).char(0x2c).jsonNumber(r.receivedAt.getTime()).char(0x2c);
+  b.raw('["usage-record-v1",').jsonString(r.tenantId).char(comma).jsonString(r.eventId).char(comma).jsonString(r.customerId).char(comma);
+  b.jsonString(r.model).char(comma).jsonNumber(r.occurredAt.getTime()).char(comma).jsonNumber(r.receivedAt.getTime()).char(comma);
   pairs(b, r.quantities);
-  b.char(0x2c);
+  b.char(comma);
   pairs(b, r.attributes);
-  b.char(0x2c).jsonString(r.charge.toString()).char(0x2c).jsonString(r.currency).char(0x2c).jsonString(r.cost.toString()).char(0x2c);
-  b.jsonString(r.costCurrency).char(0x2c).jsonString(r.planKey).char(0x2c).jsonNumber(r.planVersion).char(0x2c).jsonNumber(r.costVersion).char(0x2c);
-  b.jsonNumber(r.periodStart.getTime()).char(0x2c);
-  b.jsonStringOrNull(r.reservationId).char(0x2c).jsonStringOrNull(r.released?.toString()).char(0x2c);
-  b.jsonStringOrNull(r.overage?.toString()).char(0x2c).jsonString(r.contentHash).char(0x2c).jsonNumber(seq).char(0x5d);
+  b.char(comma).jsonString(r.charge.toString()).char(comma).jsonString(r.currency).char(comma).jsonString(r.cost.toString()).char(comma);
+  b.jsonString(r.costCurrency).char(comma).jsonString(r.planKey).char(comma).jsonNumber(r.planVersion).char(comma).jsonNumber(r.costVersion).char(comma);
+  b.jsonNumber(r.periodStart.getTime()).char(comma);
+  b.jsonStringOrNull(r.reservationId).char(comma).jsonStringOrNull(r.released?.toString()).char(comma);
+  b.jsonStringOrNull(r.overage?.toString()).char(comma).jsonString(r.contentHash).char(comma).jsonNumber(seq).char(close);
 }
 
 /** What a caller sent, in a fixed order; the time as sent (ISO text), or null when it defaulted. */
 function contentText(b: HashTextBuffer, c: SubmittedContent): void {
-  b.raw('["usage-content-v1",').jsonString(c.customerId).char(0x2c).jsonString(c.model).char(0x2c);
-  b.jsonStringOrNull(c.occurredAt?.toISOString()).char(0x2c);
+  b.raw('["usage-content-v1",').jsonString(c.customerId).char(comma).jsonString(c.model).char(comma);
+  b.jsonStringOrNull(c.occurredAt?.toISOString()).char(comma);
   pairs(b, c.quantities);
-  b.char(0x2c);
+  b.char(comma);
   pairs(b, c.attributes);
-  b.char(0x2c).jsonStringOrNull(c.reservationId).char(0x5d);
+  b.char(comma).jsonStringOrNull(c.reservationId).char(close);
 }
 
 /**
@@ -67,7 +73,7 @@ export class Sha256UsageLogHasher implements UsageLogHasher {
   }
 
   hashOf(prevHash: string, record: UsageRecord, seq: number): string {
-    recordText(this.text.reset().raw(prevHash).char(0x0a), record, seq);
+    recordText(this.text.reset().raw(prevHash).char(newline), record, seq);
     return this.text.sha256Hex();
   }
 
