@@ -1,11 +1,5 @@
-import { createHash, hash } from "node:crypto";
-
-// One-shot hashing where Node has it (20.12+), as in sha256.ts.
-const oneShot = typeof hash === "function";
-
-/** Text that JSON.stringify writes unchanged between its quotes (nothing it would escape). */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
-const jsonVerbatim = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+import { jsonString } from "./json-text.js";
+import { sha256Hex } from "./sha256.js";
 
 /** Longest string copied by a loop of char codes; longer ones, or any not ASCII, by Buffer.write. */
 const asciiLoopMax = 64;
@@ -90,8 +84,7 @@ export class HashTextBuffer {
         return this;
       }
     }
-    if (!jsonVerbatim.test(s)) return this.raw(JSON.stringify(s));
-    return this.char(0x22).raw(s).char(0x22);
+    return this.raw(jsonString(s));
   }
 
   /** Appends `s` as a JSON string, or null when it is undefined. */
@@ -121,8 +114,7 @@ export class HashTextBuffer {
 
   /** SHA-256 of the bytes appended since reset(), as lowercase hex. */
   sha256Hex(): string {
-    const view = this.bytes.subarray(0, this.at);
-    return oneShot ? hash("sha256", view, "hex") : createHash("sha256").update(view).digest("hex");
+    return sha256Hex(this.bytes.subarray(0, this.at));
   }
 
   /** Makes room for `n` more bytes, keeping what is written. */
