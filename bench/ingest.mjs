@@ -30,6 +30,8 @@ import { PublishPlanVersion } from "../dist/src/application/catalog/publish-plan
 import { FormulaCache } from "../dist/src/application/rating/formula-cache.js";
 import { InFlightIds } from "../dist/src/application/rating/in-flight-ids.js";
 import { IngestUsage } from "../dist/src/application/rating/ingest-usage.js";
+import { IngestionGate } from "../dist/src/application/rating/ingestion-gate.js";
+import { loadConfig } from "../dist/src/config.js";
 import { CreateTenant } from "../dist/src/application/tenants/create-tenant.js";
 import { WalletWriter } from "../dist/src/application/wallet/wallet-writer.js";
 import { checkpoint, freshDatabase } from "./lib/pgbench.mjs";
@@ -188,7 +190,7 @@ export async function runIngest({ seconds = 10, repeats = Number(process.env.BEN
       batchMax: 1000,
       cachedWalletsMax: 100_000,
     }, hasher);
-    const ingest = new IngestUsage(catalog, new FormulaCache(), log, hasher, writer, new InFlightIds(), clock, { latenessMs: 35 * 86_400_000, futureSkewMs: 300_000 });
+    const ingest = new IngestUsage(catalog, new FormulaCache(), log, hasher, writer, new InFlightIds(), new IngestionGate(loadConfig({}).ingestEventsInProgressMax), clock, { latenessMs: 35 * 86_400_000, futureSkewMs: 300_000 });
     const accepted = (outcomes) => outcomes.filter((o) => o.status === "ACCEPTED").length;
     const run = async (prefix, n) => {
       const r = await ingest.execute(tenantId, batch(prefix, n));

@@ -28,6 +28,8 @@ export type Config = {
   readonly latenessMs: number;
   /** Usage this far in the future (clock skew) is still accepted. */
   readonly futureSkewMs: number;
+  /** Beyond two IngestUsage calls at once, further calls wait while this many events are in progress. */
+  readonly ingestEventsInProgressMax: number;
 };
 
 /** `TOLLGATE_DATA_DIR=:memory:` keeps embedded Postgres in memory only (tests, throwaway demos). */
@@ -77,5 +79,6 @@ export function loadConfig(env: Env = process.env): Config {
     schedulerIntervalMs: integer(env, "TOLLGATE_SCHEDULER_INTERVAL_MS", 1000, 10, 3_600_000),
     latenessMs: integer(env, "TOLLGATE_LATENESS_DAYS", 35, 1, limits.latenessWindowDaysMax) * 86_400_000,
     futureSkewMs: integer(env, "TOLLGATE_FUTURE_SKEW_MS", 300_000, 0, 3_600_000),
+    ingestEventsInProgressMax: integer(env, "TOLLGATE_INGEST_EVENTS_IN_PROGRESS_MAX", 2_000, 1, 1_000_000),
   };
 }

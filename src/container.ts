@@ -40,6 +40,7 @@ import { PostgresUsageLog } from "./adapters/postgres/usage-log.js";
 import { Sha256UsageLogHasher } from "./adapters/system/sha256-usage-log-hasher.js";
 import { UsageLog, UsageLogHasher } from "./application/ports/usage-log.js";
 import { FormulaCache } from "./application/rating/formula-cache.js";
+import { IngestionGate } from "./application/rating/ingestion-gate.js";
 import { InFlightIds } from "./application/rating/in-flight-ids.js";
 import { IngestUsage } from "./application/rating/ingest-usage.js";
 import { QuotePrice } from "./application/rating/quote-price.js";
@@ -220,7 +221,7 @@ export function buildContainer(infra: Infrastructure): Container {
         quotePrice: tracedUseCase("QuotePrice", new QuotePrice(catalog, formulas, writer, clock)),
         ingestUsage: tracedUseCase(
           "IngestUsage",
-          new IngestUsage(catalog, formulas, usageLog, get(ctx, UsageLogHasher), writer, new InFlightIds(), clock, { latenessMs: config.latenessMs, futureSkewMs: config.futureSkewMs }),
+          new IngestUsage(catalog, formulas, usageLog, get(ctx, UsageLogHasher), writer, new InFlightIds(), new IngestionGate(config.ingestEventsInProgressMax), clock, { latenessMs: config.latenessMs, futureSkewMs: config.futureSkewMs }),
         ),
         getUsageSummary: tracedUseCase("GetUsageSummary", new GetUsageSummary(usageLog)),
         listRatedEvents: tracedUseCase("ListRatedEvents", new ListRatedEvents(usageLog)),

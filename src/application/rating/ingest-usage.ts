@@ -15,6 +15,7 @@ import type { RecordedUsage, UsageLog, UsageLogHasher, UsageRecord } from "../po
 import { observeNothing, type WalletWriter } from "../wallet/wallet-writer.js";
 import type { FormulaCache } from "./formula-cache.js";
 import type { InFlightIds } from "./in-flight-ids.js";
+import type { IngestionGate } from "./ingestion-gate.js";
 import { alignWallet } from "../wallet/wallet-access.js";
 import { PricingContext } from "./pricing.js";
 
@@ -70,6 +71,7 @@ export class IngestUsage {
     private readonly hasher: UsageLogHasher,
     private readonly writer: WalletWriter,
     private readonly inFlight: InFlightIds,
+    private readonly gate: IngestionGate,
     private readonly clock: Clock,
     private readonly window: TimeWindow,
   ) {}
@@ -77,6 +79,15 @@ export class IngestUsage {
   async execute(tenantId: string, inputs: readonly UsageEventInput[]): Promise<Result<IngestOutcome[], AppError>> {
     if (inputs.length === 0) return invalid(violation("events", "must have at least one event"));
     if (inputs.length > limits.ingestBatchMax) return invalid(violation("events", `must have at most ${limits.ingestBatchMax} events per call, got ${inputs.length}`));
+    const leave = await this.gate.enter(inputs.length);
+    try {
+      return await this.ingest(tenantId, inputs);
+    } finally {
+      leave();
+    }
+  }
+
+  private async ingest(tenantId: string, inputs: readonly UsageEventInput[]): Promise<Result<IngestOutcome[], AppError>> {
     // Parsing and fingerprinting a call's events is one long stretch of synchronous work (about
     // ten milliseconds for 1,000 events). A call typically starts in the continuation of an
     // earlier one, right when the wallet writer's append has landed and its next flush is

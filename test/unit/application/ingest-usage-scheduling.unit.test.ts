@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import type { CatalogRepository } from "../../../src/application/ports/catalog-repository.js";
 import type { UsageLog, UsageLogHasher } from "../../../src/application/ports/usage-log.js";
 import { FormulaCache } from "../../../src/application/rating/formula-cache.js";
+import { IngestionGate } from "../../../src/application/rating/ingestion-gate.js";
 import { InFlightIds } from "../../../src/application/rating/in-flight-ids.js";
 import { IngestUsage } from "../../../src/application/rating/ingest-usage.js";
 import type { WalletWriter } from "../../../src/application/wallet/wallet-writer.js";
@@ -22,7 +23,7 @@ describe("an ingestion call's place in the event loop", () => {
         return now;
       },
     };
-    const ingest = new IngestUsage(stoppingCatalog, new FormulaCache(), unused<UsageLog>("the usage log"), unused<UsageLogHasher>("the hasher"), unused<WalletWriter>("the wallet writer"), new InFlightIds(), clock, { latenessMs: 86_400_000, futureSkewMs: 300_000 });
+    const ingest = new IngestUsage(stoppingCatalog, new FormulaCache(), unused<UsageLog>("the usage log"), unused<UsageLogHasher>("the hasher"), unused<WalletWriter>("the wallet writer"), new InFlightIds(), new IngestionGate(2_000), clock, { latenessMs: 86_400_000, futureSkewMs: 300_000 });
     setImmediate(() => order.push("queued flush"));
     const call = ingest.execute("t1", [{ eventId: "e1", customerId: "c1", model: "m", occurredAt: undefined, quantities: { tokens: "1" }, attributes: {} }]);
     await expect(call).rejects.toThrow("the test stops the call here");
