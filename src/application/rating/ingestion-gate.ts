@@ -1,12 +1,11 @@
 /**
  * Bounds how much ingestion a process works on at once, counted in events. Every event a call
  * has in progress keeps its parsed fields, prices and records alive until the call's append
- * lands, and the young-generation collector copies whatever is alive each time it runs: with
- * four 1,000-event calls in progress, the service and its collector threads spent more CPU per
- * event than with two or three, and Postgres more too, because the calls' appends interleave.
- * Measured in alternating in-process runs (80 calls of 1,000 events, one process, server
- * Postgres): 25.3k and 25.5k events/s with four calls in progress against 28.1k-29.5k with two
- * or three.
+ * lands, and the young-generation collector copies whatever is alive each time it runs (its
+ * helper threads took a third of a core during ingestion). In alternating in-process runs (80
+ * calls of 1,000 events, server Postgres) four calls in progress ingested 25.3k and 25.5k
+ * events/s against 27.5k-29.5k with two or three, and Postgres spent 28-30 µs an event
+ * against 24-26.
  *
  * Two calls are always let in whatever their size, so one call's events are priced while the
  * other's append is in Postgres and neither side waits for the other. Beyond two, a call is let
