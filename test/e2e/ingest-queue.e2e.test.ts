@@ -34,9 +34,7 @@ describe.each(backends())("IngestUsage calls queued at the gate on %s Postgres",
     for (const id of ["queue-a", "queue-b"]) await catalog.call("CreateCustomer", { customer_id: id, plan_key: "pro", started_at: ts(now - 40 * 86_400_000) });
   }, 60_000);
   afterAll(async () => {
-    catalog.close();
-    rating.close();
-    wallet.close();
+    for (const client of [catalog, rating, wallet]) client.close();
     await server.stop();
   });
 
