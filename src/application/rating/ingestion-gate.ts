@@ -41,7 +41,7 @@ export class IngestionGate {
     };
   }
 
-  /** Calls and events in progress, and calls waiting: for tests and metrics. */
+  /** Calls and events in progress, and calls waiting (read by the tests). */
   get state(): { readonly calls: number; readonly events: number; readonly waiting: number } {
     return { calls: this.calls, events: this.events, waiting: this.waiting.length };
   }
