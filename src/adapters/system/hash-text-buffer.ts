@@ -20,7 +20,10 @@ const initialBytes = 4096;
  * or not ASCII goes through Buffer.write, which encodes exactly as hashing the string would
  * (a lone surrogate as U+FFFD).
  *
- * Not reentrant: one text at a time, from reset() to sha256Hex().
+ * The append's jsonb arrays are written the same way, with int32() for their binary lengths,
+ * and taken out by copy().
+ *
+ * Not reentrant: one text at a time, from reset() to sha256Hex() or copy().
  */
 export class HashTextBuffer {
   private bytes = Buffer.allocUnsafe(initialBytes);
@@ -110,6 +113,32 @@ export class HashTextBuffer {
     }
     this.at += digits;
     return this;
+  }
+
+  /** Appends `n` as a big-endian 32-bit integer (Postgres's binary lengths and headers). */
+  int32(n: number): this {
+    this.reserve(4);
+    this.bytes.writeInt32BE(n, this.at);
+    this.at += 4;
+    return this;
+  }
+
+  /** Bytes appended since reset(). */
+  get length(): number {
+    return this.at;
+  }
+
+  /** Overwrites the 32-bit integer appended at byte `at`: a length known only once its bytes are. */
+  int32At(at: number, n: number): this {
+    this.bytes.writeInt32BE(n, at);
+    return this;
+  }
+
+  /** A copy of the bytes appended since reset(), for a caller that keeps them past the next reset. */
+  copy(): Buffer {
+    const out = Buffer.allocUnsafe(this.at);
+    this.bytes.copy(out, 0, 0, this.at);
+    return out;
   }
 
   /** SHA-256 of the bytes appended since reset(), as lowercase hex. */

@@ -1,6 +1,6 @@
 /**
  * JSON text written by hand, byte for byte what JSON.stringify writes, for the hot paths that
- * write it for every usage event (log hashes, the append's jsonb columns): most strings there
+ * write it for every usage event (log hashes, the append's jsonb columns, through HashTextBuffer): most strings there
  * (keys, meter names, decimal text) need no escaping, and quoting them directly skips
  * JSON.stringify's general machinery. Anything JSON would escape takes JSON.stringify itself.
  */
@@ -11,10 +11,3 @@ const jsonVerbatim = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 /** A string as JSON text: quoted as it is when JSON would escape nothing in it. */
 export const jsonString = (s: string): string => (jsonVerbatim.test(s) ? `"${s}"` : JSON.stringify(s));
-
-/** A string-to-string object as JSON text, its keys in their own order, as JSON.stringify writes it. */
-export function jsonStringObject(object: Readonly<Record<string, string>>): string {
-  let text = "";
-  for (const key in object) text += `,${jsonString(key)}:${jsonString(object[key] as string)}`;
-  return `{${text.slice(1)}}`;
-}

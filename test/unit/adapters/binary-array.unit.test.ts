@@ -81,12 +81,20 @@ describe("Postgres binary arrays", () => {
     );
   });
 
+  it("a jsonb array keeps its bytes when the next one is written", () => {
+    const first = jsonbObjectArrayBinary([{ input_tokens: "100" }]);
+    const copy = Buffer.from(first);
+    jsonbObjectArrayBinary([{ output_tokens: "999999", cached_input_tokens: "5" }, { é: "ü" }]);
+    expect(first.equals(copy)).toBe(true);
+  });
+
   it("any string-to-string objects decode back to the same objects, their keys in order", () => {
     const object = fc.dictionary(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }));
     fc.assert(
       fc.property(fc.array(object), (objects) => {
         const { oid, elements } = decode(jsonbObjectArrayBinary(objects));
         expect(oid).toBe(3802);
+        expect(elements).toHaveLength(objects.length);
         for (const [i, e] of elements.entries()) {
           expect(e?.[0]).toBe(1);
           expect(e?.subarray(1).toString("utf8")).toBe(JSON.stringify(objects[i]));

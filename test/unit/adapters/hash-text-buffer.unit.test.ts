@@ -43,4 +43,19 @@ describe("UTF-8 text written into a reused buffer", () => {
     const long = "ü".repeat(5000);
     expect(bytesOf((b) => b.raw("start").raw(long).jsonString(long))).toBe(utf8(`start${long}${JSON.stringify(long)}`));
   });
+
+  it("writes big-endian 32-bit integers, patches one in place, and copies out what it holds", () => {
+    const b = builder.reset().int32(-2).char(0x41);
+    expect(b.length).toBe(5);
+    const lengthAt = b.length;
+    b.int32(0).raw("é".repeat(3000)).int32At(lengthAt, b.length - lengthAt - 4);
+    const out = b.copy();
+    expect(out.readInt32BE(0)).toBe(-2);
+    expect(out[4]).toBe(0x41);
+    expect(out.readInt32BE(5)).toBe(6000);
+    expect(out.subarray(9).toString("utf8")).toBe("é".repeat(3000));
+    builder.reset().raw("overwritten");
+    expect(out.readInt32BE(5)).toBe(6000);
+    expect(out).toHaveLength(9 + 6000);
+  });
 });
