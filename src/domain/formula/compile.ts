@@ -99,12 +99,19 @@ function compileCall(node: Extract<Checked, { kind: "call" }>): Evaluator {
   switch (fn) {
     case "min":
     case "max": {
-      const pick = fn === "min" ? Decimal.min : Decimal.max;
+      const beats = fn === "min" ? (v: Decimal, best: Decimal) => v.lt(best) : (v: Decimal, best: Decimal) => v.gt(best);
+      // Folded as the arguments are evaluated, the first of equals kept, with no array of
+      // them: a price like max(cost * 1.3, 0.0001) runs this for every event rated, and the
+      // arrays (the values, a rest copy, the spread into Decimal.max) were a tenth of what
+      // rating allocated.
       return (i) => {
-        const values = all(args, i);
-        if (values instanceof EvalFailure) return values;
-        const [first = Decimal.ZERO, ...rest] = values;
-        return pick(first, ...rest);
+        let best: Decimal | undefined;
+        for (let k = 0; k < args.length; k++) {
+          const v = (args[k] as Evaluator<Decimal>)(i);
+          if (v instanceof EvalFailure) return v;
+          if (best === undefined || beats(v, best)) best = v;
+        }
+        return best ?? Decimal.ZERO;
       };
     }
     case "ceil":

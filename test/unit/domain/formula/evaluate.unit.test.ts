@@ -126,6 +126,29 @@ describe("functions", () => {
     expect(price(expression(source))).toBe(expected);
   });
 
+  it("min and max of any 2 to 64 decimals are the least and the greatest of them", () => {
+    const decimal = fc.tuple(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.integer({ min: 0, max: 12 })).map(([units, scale]) => {
+      const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, "0");
+      return `${units < 0n ? "-" : ""}${scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`}`;
+    });
+    fc.assert(
+      fc.property(fc.array(decimal, { minLength: 2, maxLength: 64 }), (values) => {
+        const list = values.join(", ");
+        const sorted = values.map(d).sort((a, b) => (a.lt(b) ? -1 : a.gt(b) ? 1 : 0));
+        expect(price(expression(`min(${list})`))).toBe((sorted[0] as Decimal).toString());
+        expect(price(expression(`max(${list})`))).toBe((sorted[sorted.length - 1] as Decimal).toString());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("min and max report the first argument that fails, after any that succeed", () => {
+    for (const fn of ["min", "max"]) {
+      const result = evaluate(expression(`${fn}(1, 2 / images, ceil(1, images))`));
+      expect(!result.ok && [result.error.code, result.error.pos?.column]).toEqual(["DIVISION_BY_ZERO", 12]);
+    }
+  });
+
   it("bills per started minute", () => {
     expect(price(expression("ceil(seconds, 60) / 60 * rate_minute", { rate_minute: "0.006" }), { quantities: { seconds: "61" } })).toBe("0.012");
   });
