@@ -52,8 +52,18 @@ export function parseQuantities(field: string, input: Readonly<Record<string, st
   return ok(out);
 }
 
-export function parseAttributes(field: string, input: Readonly<Record<string, string>>): Result<Map<string, string>, FieldViolation> {
+/**
+ * What an event without attributes gets, shared. Ingestion holds every event's parsed fields
+ * until its call is recorded, so whatever is made per event is copied by each young-generation
+ * collection it lives through: an empty map and an empty object were about a tenth of the
+ * bytes an event without attributes kept alive (heap snapshot taken during ingestion).
+ */
+const noAttributes: ReadonlyMap<string, string> = new Map();
+const noAttributesText: Readonly<Record<string, string>> = Object.freeze({});
+
+export function parseAttributes(field: string, input: Readonly<Record<string, string>>): Result<ReadonlyMap<string, string>, FieldViolation> {
   const entries = Object.entries(input);
+  if (entries.length === 0) return ok(noAttributes);
   if (entries.length > limits.attributesPerEventMax) return err(violation(field, `must have at most ${limits.attributesPerEventMax} entries, got ${entries.length}`));
   const out = new Map<string, string>();
   for (const [name, value] of entries) {
@@ -109,7 +119,8 @@ export function canonicalQuantities(quantities: ReadonlyMap<string, Decimal>): R
   return out;
 }
 
-export function canonicalAttributes(attributes: ReadonlyMap<string, string>): Record<string, string> {
+export function canonicalAttributes(attributes: ReadonlyMap<string, string>): Readonly<Record<string, string>> {
+  if (attributes.size === 0) return noAttributesText;
   const out: Record<string, string> = {};
   for (const key of sortStrings([...attributes.keys()])) out[key] = attributes.get(key) ?? "";
   return out;
