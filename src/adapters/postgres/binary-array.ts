@@ -14,43 +14,64 @@ import { HashTextBuffer } from "../system/hash-text-buffer.js";
  * element type OID, then per dimension int32 length and int32 lower bound (1); then each
  * element as int32 byte length (-1 for NULL) and its binary form.
  *
- * Text and jsonb arrays are written straight into one reused buffer and copied out once (see
- * textArrayBinary); the fixed-size ones into a buffer of their exact size.
+ * Text arrays are assembled as one string of byte-valued characters and written by a single
+ * Buffer.from(…, "latin1"): one native call per array rather than one per element. jsonb
+ * arrays, whose elements are built from many short pieces, are written into bytes directly
+ * (jsonbObjectArrayBinary).
  */
 
 const oid = { text: 25, int4: 23, int8: 20, timestamptz: 1184, jsonb: 3802 } as const;
 
 const int32 = (n: number): string => String.fromCharCode((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+const nullElement = int32(-1);
 
 function header(elementOid: number, length: number, hasNull: boolean): string {
   if (length === 0) return `${int32(0)}${int32(0)}${int32(elementOid)}`;
   return `${int32(1)}${int32(hasNull ? 1 : 0)}${int32(elementOid)}${int32(length)}${int32(1)}`;
 }
 
-/** Where text and jsonb arrays are assembled: one at a time, synchronously, and copied out when done. */
-const arrayBytes = new HashTextBuffer();
+// eslint-disable-next-line no-control-regex -- the test is for ASCII, which starts at U+0000
+const ascii = /^[\u0000-\u007f]*$/;
 
-/**
- * text[]: each string as UTF-8; `null` is SQL NULL. Written straight into bytes: built as one
- * string of byte-valued characters (a join of all the values to test for ASCII, then the
- * prefixed body), the append's eleven text columns made about 0.9 KB an event of
- * young-generation garbage (V8's sampling heap profiler), strings that die as soon as they are
- * copied into the Buffer.
- */
+/** The UTF-8 bytes of `s`, one character per byte (ASCII text is its own encoding). */
+const utf8Bytes = (s: string): string => (ascii.test(s) ? s : Buffer.from(s, "utf8").toString("latin1"));
+
+/** Length prefixes of the short elements nearly every array holds (ids, keys, hashes), made once. */
+const shortLengths = Array.from({ length: 1024 }, (_, n) => int32(n));
+const lengthPrefix = (n: number): string => (n < 1024 ? (shortLengths[n] as string) : int32(n));
+
+/** An array whose elements are byte strings (see utf8Bytes), `null` for SQL NULL. */
+function varlenArray(elementOid: number, elements: readonly (string | null)[]): Buffer {
+  const head = header(elementOid, elements.length, elements.includes(null));
+  const first = elements[0];
+  // Hashes, tenant ids, model keys and currencies are usually all one length: then every
+  // element has the same prefix and the body is one join, a flat string, not a long rope.
+  if (typeof first === "string" && elements.every((e) => e !== null && e.length === first.length)) {
+    const prefix = lengthPrefix(first.length);
+    return Buffer.from(head + prefix + elements.join(prefix), "latin1");
+  }
+  let body = "";
+  for (let i = 0; i < elements.length; i++) {
+    const bytes = elements[i];
+    body += bytes === null || bytes === undefined ? nullElement : lengthPrefix(bytes.length) + bytes;
+  }
+  return Buffer.from(head + body, "latin1");
+}
+
+/** text[]: each string as UTF-8; `null` is SQL NULL. */
 export function textArrayBinary(values: readonly (string | null)[]): Buffer {
-  const b = arrayBytes.reset();
-  arrayHeader(b, oid.text, values.length, values.includes(null));
+  // One scan of all the text, not one per element: ids, keys and hashes are ASCII nearly always.
+  if (ascii.test(values.join(""))) return varlenArray(oid.text, values);
+  const elements = new Array<string | null>(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === null || v === undefined) {
-      b.int32(-1);
-      continue;
-    }
-    const lengthAt = b.length;
-    b.int32(0).raw(v).int32At(lengthAt, b.length - lengthAt - 4);
+    elements[i] = v === null || v === undefined ? null : utf8Bytes(v);
   }
-  return b.copy();
+  return varlenArray(oid.text, elements);
 }
+
+/** Where jsonb arrays are assembled: one at a time, synchronously, and copied out when done. */
+const jsonbBytes = new HashTextBuffer();
 
 /**
  * jsonb[] of string-to-string objects (quantities, attributes): each a version byte (1) and its
@@ -60,7 +81,7 @@ export function textArrayBinary(values: readonly (string | null)[]): Buffer {
  * an event of young-generation garbage (V8's sampling heap profiler).
  */
 export function jsonbObjectArrayBinary(objects: readonly Readonly<Record<string, string>>[]): Buffer {
-  const b = arrayBytes.reset();
+  const b = jsonbBytes.reset();
   arrayHeader(b, oid.jsonb, objects.length, false);
   for (let i = 0; i < objects.length; i++) {
     const object = objects[i] as Readonly<Record<string, string>>;

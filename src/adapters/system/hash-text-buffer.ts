@@ -20,8 +20,8 @@ const initialBytes = 4096;
  * or not ASCII goes through Buffer.write, which encodes exactly as hashing the string would
  * (a lone surrogate as U+FFFD).
  *
- * The append's text and jsonb arrays are written the same way, with int32() for their binary
- * lengths, and taken out by copy().
+ * The append's jsonb arrays are written the same way, with int32() for their binary lengths,
+ * and taken out by copy().
  *
  * Not reentrant: one text at a time, from reset() to sha256Hex() or copy().
  */

@@ -72,7 +72,7 @@ describe("Postgres binary arrays", () => {
     );
   });
 
-  it("any column of same-length ASCII strings, as hashes and ids are, up to past the copy loop's 64 characters, decodes back to its strings", () => {
+  it("any column of same-length strings, the one-join path, decodes back to its strings", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 70 }), fc.array(fc.nat()), (length, seeds) => {
         const values = seeds.map((s) => String(s).padStart(length, "x").slice(-length));
@@ -81,15 +81,11 @@ describe("Postgres binary arrays", () => {
     );
   });
 
-  it("a text or jsonb array keeps its bytes when the next one is written", () => {
+  it("a jsonb array keeps its bytes when the next one is written", () => {
     const first = jsonbObjectArrayBinary([{ input_tokens: "100" }]);
-    const firstCopy = Buffer.from(first);
-    const second = textArrayBinary(["evt-1", null]);
-    const secondCopy = Buffer.from(second);
+    const copy = Buffer.from(first);
     jsonbObjectArrayBinary([{ output_tokens: "999999", cached_input_tokens: "5" }, { é: "ü" }]);
-    textArrayBinary(["a much longer value than the ones before it", "é"]);
-    expect(first.equals(firstCopy)).toBe(true);
-    expect(second.equals(secondCopy)).toBe(true);
+    expect(first.equals(copy)).toBe(true);
   });
 
   it("any string-to-string objects decode back to the same objects, their keys in order", () => {
