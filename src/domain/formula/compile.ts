@@ -102,8 +102,8 @@ function compileCall(node: Extract<Checked, { kind: "call" }>): Evaluator {
       const beats = fn === "min" ? (v: Decimal, best: Decimal) => v.lt(best) : (v: Decimal, best: Decimal) => v.gt(best);
       // Folded as the arguments are evaluated, the first of equals kept, with no array of
       // them: a price like max(cost * 1.3, 0.0001) runs this for every event rated, and the
-      // arrays (the values, a rest copy, the spread into Decimal.max) were a tenth of what
-      // rating allocated.
+      // arrays (the values, a rest copy, the spread into Decimal.max) were about 0.4 KB an
+      // event in V8's sampling heap profiler.
       return (i) => {
         let best: Decimal | undefined;
         for (let k = 0; k < args.length; k++) {
