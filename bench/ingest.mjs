@@ -262,7 +262,7 @@ export async function runIngest({ seconds = 10, repeats = Number(process.env.BEN
       const replayCpu = nodeCpuSeconds() - node0 + postgresCpuSince(pg0);
       replays.push({ firstCpuSeconds: firstCpu, replayCpuSeconds: replayCpu, events: replayBatches * batchSize, ratio: replayCpu / firstCpu });
     }
-    results["duplicate replay"] = { ...[...replays].sort((a, b) => a.ratio - b.ratio)[Math.floor(replays.length / 2)], ratios: replays.map((x) => x.ratio), repeats };
+    results["duplicate replay"] = { ...median(replays, (x) => x.ratio), ratios: replays.map((x) => x.ratio), repeats };
 
     progress("gRPC");
     const apiKey = (await new CreateTenant(new PostgresTenantRepository(handle.db), new Sha256SecretHasher(), new CryptoIds(), clock).execute("bench-grpc")).value.apiKey;
