@@ -55,8 +55,9 @@ export function parseQuantities(field: string, input: Readonly<Record<string, st
 /**
  * What an event without attributes gets, shared. Ingestion holds every event's parsed fields
  * until its call is recorded, so whatever is made per event is copied by each young-generation
- * collection it lives through: an empty map and an empty object were about a tenth of the
- * bytes an event without attributes kept alive (heap snapshot taken during ingestion).
+ * collection it lives through. In a heap snapshot taken during ingestion an event kept about
+ * 1.7 KB alive; an empty object there was 54 bytes, and an empty map with its table is some
+ * 100-150 more (estimated, not measured apart): roughly a tenth.
  */
 const noAttributes: ReadonlyMap<string, string> = new Map();
 const noAttributesText: Readonly<Record<string, string>> = Object.freeze({});
