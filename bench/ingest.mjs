@@ -122,7 +122,7 @@ const psql = (url, args) => execFileSync("psql", [url, "-q", "-v", "ON_ERROR_STO
  * from one session. In the order ingestion wrote them (the table is append-only and has one
  * writer, so its physical order is that order), not sorted by key: loaded in primary-key
  * order, every insert into the primary key lands on its rightmost page, which ingestion's
- * arrival order does not give it, and COPY ran 13% faster that way (docs/BENCHMARKS.md).
+ * arrival order does not give it, and COPY ran 10% faster that way (docs/BENCHMARKS.md).
  */
 function exportRows(url, prefix, rows) {
   const dir = mkdtempSync(join(tmpdir(), "tollgate-ingest-"));
