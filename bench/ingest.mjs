@@ -226,12 +226,13 @@ export async function runIngest({ seconds = 10, repeats = Number(process.env.BEN
         checkpoint(db.url);
         const cpuBefore = { node: nodeCpuSeconds(), pg: postgresCpu() };
         // Four calls in flight, as a few ingestion workers would send them.
-        const measured = await drive({ concurrency: 4, seconds, call: async (n) => accepted(await run(`inproc${r}`, n)) });
+        const prefix = `inproc${r}`;
+        const measured = await drive({ concurrency: 4, seconds, call: async (n) => accepted(await run(prefix, n)) });
         measured.nodeCpuUsPerEvent = ((nodeCpuSeconds() - cpuBefore.node) * 1e6) / measured.accepted;
         measured.postgresCpuUsPerEvent = (postgresCpuSince(cpuBefore.pg) * 1e6) / measured.accepted;
         progress(JSON.stringify(measured));
         inProcess.push(measured);
-        exported ??= exportRows(db.url, `inproc${r}`, Math.min(200_000, measured.accepted));
+        exported ??= exportRows(db.url, prefix, Math.min(200_000, measured.accepted));
         progress(`baselines (COPY, INSERT), round ${r + 1} of ${repeats}`);
         const b = baselines(db.url, exported);
         progress(JSON.stringify({ copy: b.copy.rate, insert: b.insert.rate }));
